@@ -71,7 +71,7 @@ export const ErrorCode = {
 
 export class EtcdError extends Error {
   readonly errorCode: number;
-  readonly cause: string;
+  override readonly cause: string;
   readonly index: number;
 
   constructor(errorCode: number, cause = "", index = 0) {
