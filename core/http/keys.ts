@@ -1,0 +1,134 @@
+// The /v2/keys handler: parse, dispatch to a store operation (local read, watch, or a
+// command through the log), and write etcd's response.
+import { EtcdError, ErrorCode } from "../errors.ts";
+import { eventJSON } from "../store/json.ts";
+import type { StoreCommand, StoreEvent, Watcher } from "../store/types.ts";
+import type { MemberApi } from "./api.ts";
+import { FormError, readForm } from "./form.ts";
+import { type KeyRequest, expireAt, parseKeyRequest } from "./key-request.ts";
+import { errorResponse, methodNotAllowed } from "./responses.ts";
+
+const KEY_METHODS = ["HEAD", "GET", "PUT", "POST", "DELETE"];
+const encoder = new TextEncoder();
+
+/** The store command for a write, as etcd's applyV2 dispatches it. */
+export function commandFor(r: KeyRequest, now: number): StoreCommand {
+  const exp = expireAt(r.ttl, now);
+  switch (r.method) {
+    case "POST":
+      return { op: "create", path: r.path, value: r.value, dir: r.dir, expireAt: exp, unique: true };
+    case "PUT":
+      if (r.prevExist === true) {
+        if (r.prevIndex === 0 && r.prevValue === "") {
+          return { op: "update", path: r.path, value: r.value, expireAt: exp, refresh: r.refresh };
+        }
+        return casCommand(r, exp);
+      }
+      if (r.prevExist === false) {
+        return { op: "create", path: r.path, value: r.value, dir: r.dir, expireAt: exp, unique: false };
+      }
+      if (r.prevIndex > 0 || r.prevValue !== "") return casCommand(r, exp);
+      return { op: "set", path: r.path, value: r.value, dir: r.dir, expireAt: exp, refresh: r.refresh };
+    case "DELETE":
+      if (r.prevIndex > 0 || r.prevValue !== "") {
+        return { op: "compareAndDelete", path: r.path, prevValue: r.prevValue, prevIndex: r.prevIndex };
+      }
+      return { op: "delete", path: r.path, dir: r.dir, recursive: r.recursive };
+    default: // GET with quorum
+      return { op: "get", path: r.path, recursive: r.recursive, sorted: r.sorted };
+  }
+}
+
+function casCommand(r: KeyRequest, exp: number | null): StoreCommand {
+  return {
+    op: "compareAndSwap", path: r.path, value: r.value, prevValue: r.prevValue, prevIndex: r.prevIndex,
+    expireAt: exp, refresh: r.refresh,
+  };
+}
+
+function clusterHeaders(m: MemberApi): Record<string, string> {
+  return { "X-Etcd-Cluster-Id": m.clusterId };
+}
+
+function eventResponse(m: MemberApi, ev: StoreEvent, noValue: boolean, head: boolean): Response {
+  const created = ev.action === "create" || (ev.action === "set" && ev.prevNode === undefined);
+  const body = head ? null : eventJSON(ev, m.now(), noValue) + "\n";
+  return new Response(body, {
+    status: created ? 201 : 200,
+    headers: {
+      "Content-Type": "application/json",
+      ...clusterHeaders(m),
+      "X-Etcd-Index": String(ev.etcdIndex),
+      "X-Raft-Index": String(m.raftIndex()),
+      "X-Raft-Term": String(m.raftTerm()),
+    },
+  });
+}
+
+function watchResponse(m: MemberApi, watcher: Watcher, stream: boolean, signal: AbortSignal): Response {
+  let closed = false;
+  const finish = (): void => {
+    if (closed) return;
+    closed = true;
+    watcher.remove();
+  };
+  signal.addEventListener("abort", finish, { once: true });
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const ev = await watcher.next();
+      if (ev === null || closed) {
+        finish();
+        try { controller.close(); } catch { /* already cancelled */ }
+        return;
+      }
+      controller.enqueue(encoder.encode(eventJSON(ev, m.now()) + "\n"));
+      if (!stream) {
+        finish();
+        controller.close();
+      }
+    },
+    cancel: finish,
+  });
+  return new Response(body, {
+    status: 200,
+    headers: {
+      "Content-Type": "application/json",
+      ...clusterHeaders(m),
+      "X-Etcd-Index": String(watcher.startIndex),
+      "X-Raft-Index": String(m.raftIndex()),
+      "X-Raft-Term": String(m.raftTerm()),
+    },
+  });
+}
+
+/** Serve one /v2/keys request; `keyPath` is the decoded path after "/v2/keys". */
+export async function handleKeys(m: MemberApi, req: Request, keyPath: string, rawQuery: string): Promise<Response> {
+  if (!KEY_METHODS.includes(req.method)) return methodNotAllowed(KEY_METHODS);
+  const headers = clusterHeaders(m);
+  let r: KeyRequest;
+  try {
+    const form = await readForm(req, rawQuery);
+    r = parseKeyRequest(req.method, keyPath, form);
+  } catch (e) {
+    if (e instanceof FormError) return errorResponse(new EtcdError(ErrorCode.InvalidForm, e.message), headers);
+    if (e instanceof EtcdError) return errorResponse(e, headers);
+    throw e;
+  }
+  try {
+    if (r.method === "GET" || r.method === "HEAD") {
+      if (r.method === "GET" && r.quorum) {
+        return eventResponse(m, await m.propose(commandFor(r, m.now())), false, false);
+      }
+      if (r.method === "GET" && r.wait) {
+        const watcher = m.store.watch(r.path, r.recursive, r.stream, r.waitIndex);
+        return watchResponse(m, watcher, r.stream, req.signal);
+      }
+      return eventResponse(m, m.store.get(r.path, r.recursive, r.sorted), false, r.method === "HEAD");
+    }
+    const ev = await m.propose(commandFor(r, m.now()));
+    return eventResponse(m, ev, r.noValueOnSuccess, false);
+  } catch (e) {
+    if (e instanceof EtcdError) return errorResponse(e, headers, r.method === "HEAD");
+    return errorResponse(new EtcdError(ErrorCode.RaftInternal, String((e as Error)?.message ?? e)), headers);
+  }
+}

@@ -1,0 +1,94 @@
+// /v2/members: list, leader, add, remove, update peer URLs.
+import type { MemberApi, MemberChangeError, MemberInfo } from "./api.ts";
+import { json, methodNotAllowed, text } from "./responses.ts";
+import { validateURLs } from "./urls.ts";
+
+const METHODS = ["GET", "POST", "DELETE", "PUT"];
+
+/** An httptypes.HTTPError: {"message":...} without a trailing newline. */
+function httpError(status: number, message: string, headers: Record<string, string>): Response {
+  return json({ message }, status, headers, false);
+}
+
+function memberJSON(m: MemberInfo): MemberInfo {
+  return { id: m.id, name: m.name, peerURLs: m.peerURLs, clientURLs: m.clientURLs };
+}
+
+/** A Go encoding/json style message for a body that is not valid JSON. */
+function jsonErrorText(body: string): string {
+  const t = body.trim();
+  if (t === "") return "unexpected end of JSON input";
+  const c = t[0]!;
+  if (!"{[\"-0123456789tfn".includes(c)) return `invalid character '${c}' looking for beginning of value`;
+  return "unexpected end of JSON input";
+}
+
+async function readPeerURLs(req: Request, headers: Record<string, string>): Promise<string[] | Response> {
+  let ctype = req.headers.get("content-type") ?? "";
+  const semi = ctype.indexOf(";");
+  if (semi >= 0) ctype = ctype.slice(0, semi).trim().toLowerCase();
+  if (ctype !== "application/json") {
+    return httpError(415, `Bad Content-Type ${ctype}, accept application/json`, headers);
+  }
+  const body = await req.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return httpError(400, jsonErrorText(body), headers);
+  }
+  try {
+    const urls = parsed !== null && typeof parsed === "object" ? (parsed as { peerURLs?: unknown }).peerURLs : undefined;
+    return validateURLs(urls ?? []);
+  } catch (e) {
+    return httpError(400, (e as Error).message, headers);
+  }
+}
+
+function changeError(e: MemberChangeError, headers: Record<string, string>): Response {
+  switch (e.kind) {
+    case "exists": return httpError(409, e.message, headers);
+    case "notFound": return httpError(404, `No such member: ${e.id}`, headers);
+    case "removed": return httpError(410, `Member permanently removed: ${e.id}`, headers);
+    default: return httpError(500, "Internal Server Error", headers);
+  }
+}
+
+/** `rest` is the path after "/v2/members" with its leading "/" removed. */
+export async function handleMembers(m: MemberApi, req: Request, rest: string): Promise<Response> {
+  if (!METHODS.includes(req.method)) return methodNotAllowed(METHODS);
+  const headers = { "X-Etcd-Cluster-Id": m.clusterId };
+  switch (req.method) {
+    case "GET": {
+      if (rest === "") return json({ members: m.members().map(memberJSON) }, 200, headers);
+      if (rest === "leader") {
+        const leader = m.members().find((x) => x.id === m.leaderId());
+        if (!leader) return httpError(503, "During election", headers);
+        return json(memberJSON(leader), 200, headers);
+      }
+      return httpError(404, "Not found", headers);
+    }
+    case "POST": {
+      const urls = await readPeerURLs(req, headers);
+      if (urls instanceof Response) return urls;
+      const added = await m.addMember(urls);
+      if ("kind" in added) return changeError(added, headers);
+      return json(memberJSON(added), 201, headers);
+    }
+    default: {
+      if (rest === "") return text("Method Not Allowed\n", 405, { ...headers, "X-Content-Type-Options": "nosniff" });
+      if (!/^[0-9a-fA-F]{1,16}$/.test(rest)) return httpError(404, `No such member: ${rest}`, headers);
+      const id = BigInt("0x" + rest).toString(16);
+      let err: MemberChangeError | null;
+      if (req.method === "DELETE") {
+        err = await m.removeMember(id);
+      } else {
+        const urls = await readPeerURLs(req, headers);
+        if (urls instanceof Response) return urls;
+        err = await m.updateMember(id, urls);
+      }
+      if (err) return changeError(err, headers);
+      return new Response(null, { status: 204, headers });
+    }
+  }
+}

@@ -1,0 +1,46 @@
+// Response shapes shared by the client routes: etcd errors, Go-style 404/405, JSON bodies.
+import type { EtcdError } from "../errors.ts";
+import { externalKey } from "../store/path.ts";
+
+/** An etcd v2 error: JSON body + "\n", X-Etcd-Index = the error's index, "/1" stripped from the cause. */
+export function errorResponse(e: EtcdError, headers: Record<string, string> = {}, head = false): Response {
+  const body = e.toJSON();
+  if (body.cause !== undefined && body.cause.startsWith("/1")) body.cause = externalKey(body.cause);
+  return new Response(head ? null : JSON.stringify(body) + "\n", {
+    status: e.status,
+    headers: { "Content-Type": "application/json", ...headers, "X-Etcd-Index": String(e.index) },
+  });
+}
+
+/** Go's http.Error(w, "Method Not Allowed", 405) after setting Allow. */
+export function methodNotAllowed(allowed: string[]): Response {
+  return new Response("Method Not Allowed\n", {
+    status: 405,
+    headers: {
+      Allow: allowed.join(","),
+      "Content-Type": "text/plain; charset=utf-8",
+      "X-Content-Type-Options": "nosniff",
+    },
+  });
+}
+
+/** Go's http.NotFound. */
+export function notFound(): Response {
+  return new Response("404 page not found\n", {
+    status: 404,
+    headers: { "Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff" },
+  });
+}
+
+/** A JSON body; etcd's encoders add "\n" for some endpoints and not others. */
+export function json(value: unknown, status = 200, headers: Record<string, string> = {}, newline = true): Response {
+  return new Response(JSON.stringify(value) + (newline ? "\n" : ""), {
+    status,
+    headers: { "Content-Type": "application/json", ...headers },
+  });
+}
+
+/** A plain text body as Go's content sniffing labels it. */
+export function text(body: string, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(body, { status, headers: { "Content-Type": "text/plain; charset=utf-8", ...headers } });
+}
