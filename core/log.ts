@@ -4,6 +4,7 @@
 import type { LogLevel, Logger } from "./runtime.ts";
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+const PACKAGE_PREFIX = /^([a-z][a-z0-9]*): /;
 const LETTER: Record<LogLevel, string> = { debug: "D", info: "I", warn: "W", error: "E" };
 
 export interface LoggerOptions {
@@ -22,7 +23,10 @@ export function createLogger(
   const pkg = opts.package ?? "etcdserver";
   const emit = (level: LogLevel) => (msg: string, fields?: Record<string, unknown>): void => {
     if (RANK[level] < min) return;
-    let line = `${formatTime(now())} ${LETTER[level]} | ${pkg}: ${oneLine(msg)}`;
+    // A message may name its own package ("embed: listening ..."), as etcd's lines do.
+    const own = PACKAGE_PREFIX.exec(msg);
+    const text = own ? msg.slice(own[0].length) : msg;
+    let line = `${formatTime(now())} ${LETTER[level]} | ${own ? own[1] : pkg}: ${oneLine(text)}`;
     if (fields) {
       for (const [k, v] of Object.entries(fields)) {
         if (v === undefined) continue;

@@ -52,7 +52,9 @@ function clusterHeaders(m: MemberApi): Record<string, string> {
 
 function eventResponse(m: MemberApi, ev: StoreEvent, noValue: boolean, head: boolean): Response {
   const created = ev.action === "create" || (ev.action === "set" && ev.prevNode === undefined);
-  const body = head ? null : eventJSON(ev, m.now(), noValue) + "\n";
+  // noValueOnSuccess only shortens the answers of writes that carry a value.
+  const drop = noValue && (ev.action === "set" || ev.action === "create" || ev.action === "update" || ev.action === "compareAndSwap");
+  const body = head ? null : eventJSON(ev, m.now(), drop) + "\n";
   return new Response(body, {
     status: created ? 201 : 200,
     headers: {
@@ -114,6 +116,7 @@ export async function handleKeys(m: MemberApi, req: Request, keyPath: string, ra
     if (e instanceof EtcdError) return errorResponse(e, headers);
     throw e;
   }
+  m.store.countAuthProbe();
   try {
     if (r.method === "GET" || r.method === "HEAD") {
       if (r.method === "GET" && r.quorum) {

@@ -5,7 +5,11 @@ import { externalKey } from "../store/path.ts";
 /** An etcd v2 error: JSON body + "\n", X-Etcd-Index = the error's index, "/1" stripped from the cause. */
 export function errorResponse(e: EtcdError, headers: Record<string, string> = {}, head = false): Response {
   const body = e.toJSON();
-  if (body.cause !== undefined && body.cause.startsWith("/1")) body.cause = externalKey(body.cause);
+  if (body.cause !== undefined && body.cause.startsWith("/1")) {
+    const cause = externalKey(body.cause);
+    if (cause === "") delete body.cause;
+    else body.cause = cause;
+  }
   return new Response(head ? null : JSON.stringify(body) + "\n", {
     status: e.status,
     headers: { "Content-Type": "application/json", ...headers, "X-Etcd-Index": String(e.index) },

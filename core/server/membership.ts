@@ -19,7 +19,7 @@ function set(path: string, value: string): StoreCommand {
 
 function children(store: Store, path: string): NodeView[] {
   try {
-    return store.get(path, true, false).node.nodes ?? [];
+    return store.peek(path, true, false).node.nodes ?? [];
   } catch (e) {
     if (e instanceof EtcdError) return [];
     throw e;
@@ -78,7 +78,7 @@ export function versionCommand(version: string): StoreCommand {
 
 export function readClusterVersion(store: Store): string | null {
   try {
-    return store.get(VERSION_KEY, false, false).node.value ?? null;
+    return store.peek(VERSION_KEY, false, false).node.value ?? null;
   } catch (e) {
     if (e instanceof EtcdError) return null;
     throw e;

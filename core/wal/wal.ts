@@ -121,8 +121,10 @@ export class Wal {
   }
 
   /**
-   * Append the hard state (if not null) and the entries, then sync once. Resolves only when
+   * Append the entries and the hard state (if not null), then sync once. Resolves only when
    * they are durable. Entries at an index already written overwrite it and all later ones.
+   * If anything fails the promise rejects and every later call rejects too: the state of
+   * the tail is unknown until the log is reopened (which drops a torn tail).
    */
   save(hardState: HardState | null, entries: Entry[]): Promise<void> {
     if (hardState === null && entries.length === 0) return this.run(async () => {});
@@ -163,8 +165,10 @@ export class Wal {
     });
   }
 
+  /** Close the current segment. Allowed after a failure; a second close does nothing. */
   close(): Promise<void> {
     return this.run(async () => {
+      if (this.closed) return;
       this.closed = true;
       await this.handle.close();
     }, true);
@@ -172,8 +176,9 @@ export class Wal {
 
   private run(op: () => Promise<void>, closing = false): Promise<void> {
     const next = this.queue.then(async () => {
+      if (closing) return op();
       if (this.closed) throw new WalError("wal: closed");
-      if (this.failure && !closing) throw new WalError(`wal: unusable after an earlier write failure: ${String(this.failure)}`);
+      if (this.failure) throw new WalError(`wal: unusable after an earlier write failure: ${String(this.failure)}`);
       await op();
     });
     this.queue = next.catch(() => {});
@@ -204,8 +209,10 @@ export class Wal {
       this.size = seg.size;
       this.segments.push(seg);
     } catch (err) {
-      // The save itself is durable; only the cut failed. Later writes must not go on.
+      // The records just written are durable, but the directory may now hold a new
+      // segment that later writes to the old one would contradict: stop here.
       this.failure = err;
+      throw err;
     }
   }
 }

@@ -1,5 +1,5 @@
 // One watch: a bounded event buffer read through next() (etcd's watcher.go, with the
-// buffered Go channel replaced by a queue and a pending promise).
+// buffered Go channel replaced by a queue and the promises of waiting readers).
 
 import type { StoreEvent, Watcher } from "../store/types.ts";
 import { eventIndex } from "./history.ts";
@@ -13,7 +13,8 @@ export class HubWatcher implements Watcher {
   private readonly capacity: number;
   private queue: StoreEvent[] = [];
   private head = 0;
-  private waiter: ((e: StoreEvent | null) => void) | null = null;
+  /** Readers waiting in next(), oldest first (normally at most one). */
+  private waiters: ((e: StoreEvent | null) => void)[] = [];
   /** Registered with the hub and receiving live events. */
   registered = false;
   /** No event will ever arrive again: next() answers null once the queue is drained. */
@@ -40,13 +41,16 @@ export class HubWatcher implements Watcher {
       if (this.head === this.queue.length) {
         this.queue = [];
         this.head = 0;
+      } else if (this.head >= 64 && this.head * 2 >= this.queue.length) {
+        // A reader that never quite catches up must not grow the array forever.
+        this.queue = this.queue.slice(this.head);
+        this.head = 0;
       }
       return Promise.resolve(e);
     }
     if (this.ended) return Promise.resolve(null);
-    if (this.waiter !== null) return Promise.reject(new Error("next() already pending"));
     return new Promise((resolve) => {
-      this.waiter = resolve;
+      this.waiters.push(resolve);
     });
   }
 
@@ -56,7 +60,7 @@ export class HubWatcher implements Watcher {
     this.queue = [];
     this.head = 0;
     this.unhookFromHub();
-    this.wake(null);
+    this.wakeAll();
   }
 
   /**
@@ -66,7 +70,7 @@ export class HubWatcher implements Watcher {
    */
   offer(e: StoreEvent, originalPath: boolean, deleted: boolean): boolean {
     if (!(this.recursive || originalPath || deleted) || eventIndex(e) < this.sinceIndex) return false;
-    if (this.waiter !== null) this.wake(e);
+    if (this.waiters.length > 0) this.waiters.shift()!(e);
     else if (this.queue.length - this.head < this.capacity) this.queue.push(e);
     else this.unhookFromHub();
     return true;
@@ -83,7 +87,7 @@ export class HubWatcher implements Watcher {
   markUnhooked(): void {
     this.registered = false;
     this.ended = true;
-    if (this.head >= this.queue.length) this.wake(null);
+    if (this.head >= this.queue.length) this.wakeAll();
   }
 
   private unhookFromHub(): void {
@@ -91,10 +95,9 @@ export class HubWatcher implements Watcher {
     else this.ended = true;
   }
 
-  private wake(e: StoreEvent | null): void {
-    const w = this.waiter;
-    if (w === null) return;
-    this.waiter = null;
-    w(e);
+  private wakeAll(): void {
+    const ws = this.waiters;
+    this.waiters = [];
+    for (const w of ws) w(null);
   }
 }

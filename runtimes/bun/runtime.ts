@@ -1,19 +1,28 @@
-// Runtime for Bun: HTTP through Bun.serve, files through the shared node:fs adapter
-// (Bun implements node:fs/promises), SRV through node:dns.
+// Runtime for Bun: files through the shared node:fs adapter (Bun implements node:fs/promises),
+// SRV through node:dns, HTTP through Bun's node:http (default) or Bun.serve.
+//
+// Why node:http by default: Bun 1.4's Bun.serve holds back the end of the response head
+// (Date, Transfer-Encoding and the blank line) until a stream body yields its first chunk, so
+// a client waiting on a quiet watch never even gets the headers (oven-sh/bun PR #33660, open).
+// Bun's node:http sends the head at once. The conformance suite shows which passes.
 import { createLogger } from "../../core/log.ts";
 import type { Handler, Listener, Logger, Runtime, ServeOptions } from "../../core/runtime.ts";
 import { guardHandler } from "../shared/handler.ts";
 import { listenError } from "../shared/listen-error.ts";
 import { resolveSrvNode } from "../shared/node-dns.ts";
 import { createNodeFs } from "../shared/node-fs.ts";
+import { serveNode } from "../shared/node-serve.ts";
+import { makeWallClock } from "../shared/clock.ts";
 import { makeSetTimer } from "../shared/timer.ts";
 
 export interface BunRuntimeOptions {
   log?: Logger;
+  /** "node-http" (default): Bun's node:http via @hono/node-server. "bun-serve": Bun.serve. */
+  server?: "node-http" | "bun-serve";
 }
 
 export function createBunRuntime(opts: BunRuntimeOptions = {}): Runtime {
-  const now = (): number => performance.timeOrigin + performance.now();
+  const now = makeWallClock();
   const log = opts.log ?? createLogger((line) => process.stderr.write(line + "\n"), now);
   return {
     name: "bun",
@@ -22,7 +31,8 @@ export function createBunRuntime(opts: BunRuntimeOptions = {}): Runtime {
     setTimer: makeSetTimer(),
     random: Math.random,
     fs: createNodeFs(),
-    serve: (o, handler) => serveBun(o, handler, log),
+    serve: (o, handler) =>
+      opts.server === "bun-serve" ? serveBun(o, handler, log) : serveNode(o, handler, log),
     fetch: (req) => globalThis.fetch(req),
     resolveSrv: resolveSrvNode,
     log,
@@ -30,7 +40,7 @@ export function createBunRuntime(opts: BunRuntimeOptions = {}): Runtime {
 }
 
 async function serveBun(opts: ServeOptions, handler: Handler, log: Logger): Promise<Listener> {
-  const fetch = guardHandler(handler, log);
+  const serveOne = guardHandler(handler, log);
   let server: ReturnType<typeof Bun.serve>;
   try {
     // Bun.serve binds synchronously: it is listening once it returns, or it throws.
@@ -41,7 +51,10 @@ async function serveBun(opts: ServeOptions, handler: Handler, log: Logger): Prom
       // silent for minutes. 0 disables the idle timeout.
       idleTimeout: 0,
       development: false,
-      fetch: (req) => fetch(req),
+      // Must be explicit: with development: false, Bun 1.4 turns SO_REUSEPORT on, and a second
+      // server on a taken port then "succeeds" instead of failing with EADDRINUSE.
+      reusePort: false,
+      fetch: (req) => serveOne(req),
     });
   } catch (e) {
     throw listenError(opts, (e as { code?: string }).code, e);

@@ -5,6 +5,8 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createLogger } from "../../core/log.ts";
 import type { Handler, Listener, Runtime } from "../../core/runtime.ts";
+import { makeWallClock } from "../../runtimes/shared/clock.ts";
+import { makeSetTimer } from "../../runtimes/shared/timer.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -17,6 +19,18 @@ export function registerRuntimeSuite(rt: Runtime, tmpDir: string): void {
   streamSuite(rt);
   dnsSuite(rt);
   logSuite(rt);
+}
+
+/**
+ * Registers a last, empty suite that ends the process shortly after everything ran. A failed
+ * streaming test can leave a connection or listener open that would otherwise keep the
+ * process alive forever; uvu has already set process.exitCode by then. `schedule` arms a
+ * timer that must not itself keep the process alive (unref).
+ */
+export function exitWhenDone(schedule: (fn: () => void, ms: number) => void, exit: () => void): void {
+  const s = suite("exit");
+  s.after(() => schedule(exit, 2000));
+  s.run();
 }
 
 // ---------------------------------------------------------------- helpers
@@ -112,6 +126,28 @@ function streamHandler() {
     push: (s: string) => ctrl.enqueue(enc.encode(s)),
     end: () => ctrl.close(),
   };
+}
+
+/**
+ * Opens a streaming response and reads its first chunk `first`. The chunk is pushed before
+ * waiting for the headers, so tests of other properties do not also depend on the head being
+ * sent before any chunk (that has its own test).
+ */
+async function openStream(
+  rt: Runtime,
+  s: ReturnType<typeof streamHandler>,
+  url: string,
+  first: string,
+  signal?: AbortSignal,
+): Promise<ReadableStreamDefaultReader<Uint8Array>> {
+  const pending = rt.fetch(new Request(url, { signal }));
+  pending.catch(() => {}); // awaited below; do not let an early failure go unhandled
+  await s.started;
+  s.push(first);
+  const res = await withTimeout(pending, 3000, "response head");
+  const reader = res.body!.getReader();
+  await readText(reader, first);
+  return reader;
 }
 
 // ---------------------------------------------------------------- fs
@@ -279,6 +315,42 @@ function timeSuite(rt: Runtime): void {
     assert.is(fired, false);
   });
 
+  test("long delays are chained timers of at most 2^31-1 ms", () => {
+    const armed: { fn: () => void; ms: number }[] = [];
+    const cleared: unknown[] = [];
+    const setTimer = makeSetTimer((fn, ms) => armed.push({ fn, ms }) - 1, (h) => cleared.push(h));
+    let fired = 0;
+    setTimer(2 ** 31 + 5, () => fired++);
+    assert.equal(armed.map((a) => a.ms), [2 ** 31 - 1]);
+    armed[0]!.fn();
+    assert.equal(armed.map((a) => a.ms), [2 ** 31 - 1, 6]);
+    assert.is(fired, 0);
+    armed[1]!.fn();
+    assert.is(fired, 1);
+    const cancel = setTimer(2 ** 32, () => fired++);
+    armed[2]!.fn();
+    cancel();
+    assert.equal(cleared, [3]);
+    armed[3]!.fn(); // a cancelled timer that fires anyway must not run fn
+    assert.is(fired, 1);
+  });
+
+  test("wall clock keeps a sub-ms fraction but follows Date.now()", () => {
+    let wall = 1_000_000;
+    let mono = 50.25;
+    const now = makeWallClock(() => wall, () => mono);
+    assert.is(now(), 1_000_000);
+    mono += 0.5;
+    assert.is(now(), 1_000_000.5);
+    mono += 0.75;
+    wall += 1; // real time 1.25 ms after the anchor
+    assert.is(now(), 1_000_001.25);
+    wall += 60_000; // wall clock stepped forward; monotonic did not move
+    assert.is(now(), 1_060_001);
+    wall -= 120_000; // and back
+    assert.is(now(), 940_001);
+  });
+
   test("monotonic never goes backwards and advances", async () => {
     let prev = rt.monotonic();
     for (let i = 0; i < 2000; i++) {
@@ -400,11 +472,7 @@ function streamSuite(rt: Runtime): void {
   test("a stream silent for 11 s is not cut (watch connections idle for minutes)", async () => {
     const s = streamHandler();
     await withServer(rt, s.handler, async (base) => {
-      const res = await rt.fetch(new Request(`${base}/watch`));
-      const reader = res.body!.getReader();
-      await s.started;
-      s.push("first\n");
-      await readText(reader, "first\n");
+      const reader = await openStream(rt, s, `${base}/watch`, "first\n");
       await sleep(11_000);
       s.push("after silence\n");
       await readText(reader, "after silence\n");
@@ -416,11 +484,7 @@ function streamSuite(rt: Runtime): void {
     const s = streamHandler();
     await withServer(rt, s.handler, async (base) => {
       const ac = new AbortController();
-      const res = await rt.fetch(new Request(`${base}/watch`, { signal: ac.signal }));
-      const reader = res.body!.getReader();
-      await s.started;
-      s.push("hello\n");
-      await readText(reader, "hello\n");
+      const reader = await openStream(rt, s, `${base}/watch`, "hello\n", ac.signal);
       ac.abort();
       await reader.read().catch(() => {});
       await withTimeout(s.aborted, 3000, "request.signal abort after client disconnect");
@@ -431,11 +495,7 @@ function streamSuite(rt: Runtime): void {
   test("close() ends an open streaming connection promptly", async () => {
     const s = streamHandler();
     const l = await rt.serve({ hostname: HOST, port: 0 }, s.handler);
-    const res = await rt.fetch(new Request(`http://${HOST}:${l.port}/watch`));
-    const reader = res.body!.getReader();
-    await s.started;
-    s.push("x\n");
-    await readText(reader, "x\n");
+    const reader = await openStream(rt, s, `http://${HOST}:${l.port}/watch`, "x\n");
     const t0 = rt.monotonic();
     await withTimeout(l.close(), 3000, "close with an open stream");
     assert.ok(rt.monotonic() - t0 < 2500);

@@ -49,7 +49,7 @@ export interface ReqOptions {
   /** A form body (application/x-www-form-urlencoded): raw string or pairs (encoded). */
   form?: string | Record<string, string | number | boolean> | Array<[string, string]>;
   /** Any other body, sent as is. */
-  body?: string | Uint8Array;
+  body?: string;
   headers?: Record<string, string>;
   timeoutMs?: number;
 }
@@ -70,7 +70,7 @@ export function withQuery(path: string, query: ReqOptions["query"]): string {
 export async function req(base: string, method: string, path: string, opts: ReqOptions = {}): Promise<Res> {
   const url = base + withQuery(path, opts.query);
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-  let body: string | Uint8Array | undefined;
+  let body: string | undefined;
   if (opts.form !== undefined) {
     body = typeof opts.form === "string" ? opts.form : encodePairs(opts.form);
     if (!Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) {

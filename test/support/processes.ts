@@ -264,7 +264,7 @@ export class Member {
     this.starts++;
     this.append(`\n--- start #${this.starts}: ${cmd} ${args.join(" ")}\n`);
     this.exitInfo = null;
-    const env: Record<string, string | undefined> = { ...process.env, ...(this.opts.env ?? {}) };
+    const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1", ...(this.opts.env ?? {}) };
     // The member reads ETCD_* variables; a stray one in the test environment would
     // conflict with the flags (etcd refuses to start), so drop those we did not set.
     for (const k of Object.keys(env)) {
