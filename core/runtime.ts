@@ -53,11 +53,20 @@ export interface Listener {
   close(): Promise<void>;
 }
 
+/** What a handler learns beyond the Request itself. */
+export interface RequestInfo {
+  /**
+   * The request target as the client sent it (path and query), before WHATWG URL parsing
+   * resolved "." and ".." segments: etcd redirects such paths instead of serving them.
+   */
+  rawTarget: string;
+}
+
 /**
  * Serves web-standard requests. The handler's Response may have a streaming body; when the
  * client goes away, `request.signal` is aborted and the body stream is cancelled.
  */
-export type Handler = (req: Request) => Response | Promise<Response>;
+export type Handler = (req: Request, info: RequestInfo) => Response | Promise<Response>;
 
 export interface SrvRecord {
   name: string;

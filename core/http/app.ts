@@ -2,6 +2,7 @@
 // /health, with etcd's CORS headers, OPTIONS answers and Go ServeMux path cleaning.
 import { Hono } from "hono";
 import { VERSION } from "../config.ts";
+import type { RequestInfo } from "../runtime.ts";
 import type { MemberApi } from "./api.ts";
 import { handleKeys } from "./keys.ts";
 import { handleMembers } from "./members.ts";
@@ -25,10 +26,8 @@ function corsHeaders(origins: string[], origin: string | null): Record<string, s
   return h;
 }
 
-/** Splits a request URL into its decoded path and raw query (Go's URL.Path and RawQuery). */
-function splitUrl(url: string): { path: string; rawQuery: string } | null {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  const rest = start < 0 ? "/" : url.slice(start);
+/** Splits a request target into its decoded path and raw query (Go's URL.Path and RawQuery). */
+function splitTarget(rest: string): { path: string; rawQuery: string } | null {
   const q = rest.indexOf("?");
   const rawPath = q < 0 ? rest : rest.slice(0, q);
   let rawQuery = q < 0 ? "" : rest.slice(q + 1);
@@ -56,16 +55,23 @@ export function createClientApp(m: MemberApi, opts: ClientAppOptions = {}): Hono
   app.all("*", async (c) => {
     const req = c.req.raw;
     const cors = corsHeaders(origins, req.headers.get("origin"));
-    const res = await route(m, req);
+    const info = c.env as RequestInfo | undefined;
+    const res = await route(m, req, info?.rawTarget ?? targetOf(req.url));
     for (const [k, v] of Object.entries(cors)) res.headers.set(k, v);
     return res;
   });
   return app;
 }
 
-async function route(m: MemberApi, req: Request): Promise<Response> {
+/** The path and query of an absolute URL. */
+function targetOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  return start < 0 ? "/" : url.slice(start);
+}
+
+async function route(m: MemberApi, req: Request, target: string): Promise<Response> {
   if (req.method === "OPTIONS") return new Response(null, { status: 200 });
-  const url = splitUrl(req.url);
+  const url = splitTarget(target);
   if (url === null) return text("400 Bad Request", 400);
   const { path, rawQuery } = url;
   const clean = cleanServePath(path);

@@ -10,7 +10,8 @@ export interface KeyRequest {
   value: string;
   /** undefined when absent (an empty value is refused at parse time). */
   prevValue: string;
-  prevIndex: number;
+  /** 0 = not given; decimal text when beyond 2^53 (see StoreCommand). */
+  prevIndex: number | string;
   /** undefined = no existence rule. */
   prevExist: boolean | undefined;
   /** Seconds, or null when absent/empty (no TTL). */
@@ -66,7 +67,9 @@ function boolParam(form: Form, name: string, cause = `invalid value for "${name}
 
 /** `keyPath` is the decoded URL path after "/v2/keys" ("" or "/..."). */
 export function parseKeyRequest(method: string, keyPath: string, form: Form): KeyRequest {
-  const prevIndex = uintParam(form, "prevIndex");
+  const prevIndexText = first(form, "prevIndex");
+  const prevIndexNumber = uintParam(form, "prevIndex");
+  const prevIndex = Number.isSafeInteger(prevIndexNumber) ? prevIndexNumber : String(BigInt(prevIndexText!));
   const waitIndex = uintParam(form, "waitIndex");
   const recursive = boolParam(form, "recursive");
   const sorted = boolParam(form, "sorted");

@@ -27,10 +27,10 @@ export function commandFor(r: KeyRequest, now: number): StoreCommand {
       if (r.prevExist === false) {
         return { op: "create", path: r.path, value: r.value, dir: r.dir, expireAt: exp, unique: false };
       }
-      if (r.prevIndex > 0 || r.prevValue !== "") return casCommand(r, exp);
+      if (r.prevIndex !== 0 || r.prevValue !== "") return casCommand(r, exp);
       return { op: "set", path: r.path, value: r.value, dir: r.dir, expireAt: exp, refresh: r.refresh };
     case "DELETE":
-      if (r.prevIndex > 0 || r.prevValue !== "") {
+      if (r.prevIndex !== 0 || r.prevValue !== "") {
         return { op: "compareAndDelete", path: r.path, prevValue: r.prevValue, prevIndex: r.prevIndex };
       }
       return { op: "delete", path: r.path, dir: r.dir, recursive: r.recursive };

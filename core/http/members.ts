@@ -57,7 +57,6 @@ function changeError(e: MemberChangeError, headers: Record<string, string>): Res
 /** `rest` is the path after "/v2/members" with its leading "/" removed. */
 export async function handleMembers(m: MemberApi, req: Request, rest: string): Promise<Response> {
   if (!METHODS.includes(req.method)) return methodNotAllowed(METHODS);
-  m.store.countAuthProbe();
   const headers = { "X-Etcd-Cluster-Id": m.clusterId };
   switch (req.method) {
     case "GET": {

@@ -31,13 +31,13 @@ export async function startMember(rt: Runtime, cfg: Config): Promise<RunningMemb
   try {
     const peerApp = createPeerApp(member);
     for (const url of cfg.listenPeerUrls) {
-      listeners.push(await rt.serve(bindAddress(url), (req) => peerApp.fetch(req)));
+      listeners.push(await rt.serve(bindAddress(url), (req, info) => peerApp.fetch(req, info)));
       rt.log.info(`embed: listening for peers on ${url}`);
     }
     const clientApp = createClientApp(member, { cors: cfg.cors });
     const clientPorts: number[] = [];
     for (const url of cfg.listenClientUrls) {
-      const l = await rt.serve(bindAddress(url), (req) => clientApp.fetch(req));
+      const l = await rt.serve(bindAddress(url), (req, info) => clientApp.fetch(req, info));
       listeners.push(l);
       clientPorts.push(l.port);
       rt.log.info(`embed: serving insecure client requests on ${url}`);

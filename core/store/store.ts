@@ -288,7 +288,7 @@ export class Store {
   private compareAndSwap(
     path: string,
     prevValue: string,
-    prevIndex: number,
+    prevIndex: number | string,
     value: string,
     expireAt: number | null,
     refresh: boolean,
@@ -351,7 +351,7 @@ export class Store {
     }
   }
 
-  private compareAndDelete(path: string, prevValue: string, prevIndex: number): StoreEvent {
+  private compareAndDelete(path: string, prevValue: string, prevIndex: number | string): StoreEvent {
     let stat: StatName = "compareAndDeleteFail";
     try {
       // No read-only check here (etcd has none): the root is refused as a directory.
@@ -530,7 +530,7 @@ export function copyEvent(e: StoreEvent): StoreEvent {
 }
 
 /** The 101 cause when the compare fails (etcd's getCompareFailCause), else null. */
-function compareFailure(n: Node, prevValue: string, prevIndex: number): string | null {
+function compareFailure(n: Node, prevValue: string, prevIndex: number | string): string | null {
   const indexMatch = prevIndex === 0 || n.modifiedIndex === prevIndex;
   const valueMatch = prevValue === "" || n.value === prevValue;
   if (indexMatch && valueMatch) return null;

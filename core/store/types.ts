@@ -56,13 +56,13 @@ export type StoreCommand =
       value: string;
       /** "" = not compared. */
       prevValue: string;
-      /** 0 = not compared. */
-      prevIndex: number;
+      /** 0 = not compared. Decimal text when beyond 2^53 (it can match no node but is echoed exactly). */
+      prevIndex: number | string;
       expireAt: number | null;
       refresh: boolean;
     }
   | { op: "delete"; path: string; dir: boolean; recursive: boolean }
-  | { op: "compareAndDelete"; path: string; prevValue: string; prevIndex: number }
+  | { op: "compareAndDelete"; path: string; prevValue: string; prevIndex: number | string }
   /** A quorum GET: a plain get, put through the log for linearizability. */
   | { op: "get"; path: string; recursive: boolean; sorted: boolean }
   /** Expire every node whose expireAt <= time (the leader's clock). */

@@ -54,7 +54,8 @@ async function serveBun(opts: ServeOptions, handler: Handler, log: Logger): Prom
       // Must be explicit: with development: false, Bun 1.4 turns SO_REUSEPORT on, and a second
       // server on a taken port then "succeeds" instead of failing with EADDRINUSE.
       reusePort: false,
-      fetch: (req) => serveOne(req),
+      // Bun.serve normalises req.url ("." and ".." resolved), so this path loses the raw target.
+      fetch: (req) => serveOne(req, { rawTarget: new URL(req.url).pathname + new URL(req.url).search }),
     });
   } catch (e) {
     throw listenError(opts, (e as { code?: string }).code, e);

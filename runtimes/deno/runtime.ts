@@ -63,7 +63,8 @@ async function serveDeno(opts: ServeOptions, handler: Handler, log: Logger): Pro
         log.error("http server error", { error: e });
         return new Response("internal server error\n", { status: 500 });
       },
-      handler: (req) => guarded(req),
+      // Deno keeps the request target as sent in req.url (no dot-segment resolution).
+      handler: (req) => guarded(req, { rawTarget: rawTarget(req.url) }),
     });
   } catch (e) {
     throw listenError(opts, (e as { code?: string }).code, e);
@@ -169,4 +170,10 @@ function appendHandle(f: Deno.FsFile): AppendHandle {
 async function writeAll(f: Deno.FsFile, data: Uint8Array): Promise<void> {
   let off = 0;
   while (off < data.byteLength) off += await f.write(data.subarray(off));
+}
+
+/** The path and query of an absolute URL string, without parsing it. */
+function rawTarget(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  return start < 0 ? "/" : url.slice(start);
 }

@@ -8,8 +8,11 @@ import { guardHandler } from "./handler.ts";
 import { listenError } from "./listen-error.ts";
 
 export function serveNode(opts: ServeOptions, handler: Handler, log: Logger): Promise<Listener> {
+  const guarded = guardHandler(handler, log);
   const server = createAdaptorServer({
-    fetch: guardHandler(handler, log),
+    // The adaptor's Request has a WHATWG-normalised url; the raw target comes from node:http.
+    fetch: (req: Request, env: { incoming: { url?: string } }) =>
+      guarded(req, { rawTarget: env.incoming.url ?? new URL(req.url).pathname }),
     hostname: opts.hostname,
     // Leave the global Request/Response alone: core and fetch() keep the standard classes.
     overrideGlobalObjects: false,
