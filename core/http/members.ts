@@ -57,6 +57,8 @@ function changeError(e: MemberChangeError, headers: Record<string, string>): Res
 /** `rest` is the path after "/v2/members" with its leading "/" removed. */
 export async function handleMembers(m: MemberApi, req: Request, rest: string): Promise<Response> {
   if (!METHODS.includes(req.method)) return methodNotAllowed(METHODS);
+  // etcd's root-access check reads the v2 auth state for writes (a failed get while auth is off).
+  if (req.method !== "GET") m.store.countAuthProbe();
   const headers = { "X-Etcd-Cluster-Id": m.clusterId };
   switch (req.method) {
     case "GET": {

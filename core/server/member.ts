@@ -205,31 +205,42 @@ export class Member implements MemberApi {
   }
 
   async addMember(peerURLs: string[]): Promise<MemberInfo | MemberChangeError> {
-    const members = this.members();
-    const taken = new Set(members.flatMap((m) => m.peerURLs));
-    if (peerURLs.some((u) => taken.has(u))) return { kind: "exists", message: "membership: peerURL exists" };
     const id = await deriveMemberId(peerURLs, "", Math.floor(this.rt.now() / 1000));
-    if (members.some((m) => m.id === id) || readRemoved(this.store).has(id)) {
-      return { kind: "exists", message: "membership: ID exists" };
-    }
-    await this.proposeConf({ op: "add", memberId: id, peerURLs });
+    const change: ConfChange = { op: "add", memberId: id, peerURLs };
+    const invalid = this.validateConfChange(change);
+    if (invalid) return invalid;
+    await this.proposeConf(change);
     return { id, name: "", peerURLs, clientURLs: [] };
   }
 
   async removeMember(id: string): Promise<MemberChangeError | null> {
-    if (readRemoved(this.store).has(id)) return { kind: "removed", id };
-    if (!this.members().some((m) => m.id === id)) return { kind: "notFound", id };
-    await this.proposeConf({ op: "remove", memberId: id });
+    const change: ConfChange = { op: "remove", memberId: id };
+    const invalid = this.validateConfChange(change);
+    if (invalid) return invalid;
+    await this.proposeConf(change);
     return null;
   }
 
   async updateMember(id: string, peerURLs: string[]): Promise<MemberChangeError | null> {
-    if (readRemoved(this.store).has(id)) return { kind: "removed", id };
-    const members = this.members();
-    if (!members.some((m) => m.id === id)) return { kind: "notFound", id };
-    const taken = new Set(members.filter((m) => m.id !== id).flatMap((m) => m.peerURLs));
-    if (peerURLs.some((u) => taken.has(u))) return { kind: "exists", message: "membership: peerURL exists" };
-    await this.proposeConf({ op: "update", memberId: id, peerURLs });
+    const change: ConfChange = { op: "update", memberId: id, peerURLs };
+    const invalid = this.validateConfChange(change);
+    if (invalid) return invalid;
+    await this.proposeConf(change);
+    return null;
+  }
+
+  /** etcd's ValidateConfigurationChange, reading membership from the store as etcd does. */
+  private validateConfChange(c: ConfChange): MemberChangeError | null {
+    const members = readMembers(this.store, true);
+    const removed = readRemoved(this.store, true);
+    if (removed.has(c.memberId)) return c.op === "add" ? { kind: "exists", message: "membership: ID exists" } : { kind: "removed", id: c.memberId };
+    const exists = members.some((m) => m.id === c.memberId);
+    if (c.op === "add" && exists) return { kind: "exists", message: "membership: ID exists" };
+    if (c.op !== "add" && !exists) return { kind: "notFound", id: c.memberId };
+    if (c.peerURLs) {
+      const taken = new Set(members.filter((m) => m.id !== c.memberId).flatMap((m) => m.peerURLs));
+      if (c.peerURLs.some((u) => taken.has(u))) return { kind: "exists", message: "membership: peerURL exists" };
+    }
     return null;
   }
 

@@ -17,9 +17,13 @@ function set(path: string, value: string): StoreCommand {
   return { op: "set", path, value, dir: false, expireAt: null, refresh: false };
 }
 
-function children(store: Store, path: string): NodeView[] {
+/**
+ * Children of a /0 directory. `counted` reads go through the store's stats like etcd's own
+ * reads of membership (it reads the store when validating a membership change).
+ */
+function children(store: Store, path: string, counted = false): NodeView[] {
   try {
-    return store.peek(path, true, false).node.nodes ?? [];
+    return (counted ? store.get(path, true, true) : store.peek(path, true, false)).node.nodes ?? [];
   } catch (e) {
     if (e instanceof EtcdError) return [];
     throw e;
@@ -31,9 +35,9 @@ function lastSegment(key: string): string {
 }
 
 /** Members as recorded in the store, sorted by numeric ID. */
-export function readMembers(store: Store): MemberInfo[] {
+export function readMembers(store: Store, counted = false): MemberInfo[] {
   const out: MemberInfo[] = [];
-  for (const dir of children(store, MEMBERS_DIR)) {
+  for (const dir of children(store, MEMBERS_DIR, counted)) {
     const m: MemberInfo = { id: lastSegment(dir.key), name: "", peerURLs: [], clientURLs: [] };
     for (const attr of dir.nodes ?? []) {
       const value = JSON.parse(attr.value ?? "{}") as Partial<MemberInfo>;
@@ -48,8 +52,8 @@ export function readMembers(store: Store): MemberInfo[] {
   return out.sort((a, b) => compareIds(a.id, b.id));
 }
 
-export function readRemoved(store: Store): Set<string> {
-  return new Set(children(store, REMOVED_DIR).map((n) => lastSegment(n.key)));
+export function readRemoved(store: Store, counted = false): Set<string> {
+  return new Set(children(store, REMOVED_DIR, counted).map((n) => lastSegment(n.key)));
 }
 
 /** The store writes that apply a membership change. */
