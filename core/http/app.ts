@@ -12,6 +12,8 @@ import { cleanServePath } from "./serve-path.ts";
 export interface ClientAppOptions {
   /** Allowed CORS origins (--cors); "*" allows any. */
   cors?: string[];
+  /** Serve the v2 API (--enable-v2); when off, /v2/* answers 404 as etcd's does. Default on. */
+  enableV2?: boolean;
 }
 
 function corsHeaders(origins: string[], origin: string | null): Record<string, string> {
@@ -56,7 +58,7 @@ export function createClientApp(m: MemberApi, opts: ClientAppOptions = {}): Hono
     const req = c.req.raw;
     const cors = corsHeaders(origins, req.headers.get("origin"));
     const info = c.env as RequestInfo | undefined;
-    const res = await route(m, req, info?.rawTarget ?? targetOf(req.url));
+    const res = await route(m, req, info?.rawTarget ?? targetOf(req.url), opts.enableV2 ?? true);
     for (const [k, v] of Object.entries(cors)) res.headers.set(k, v);
     return res;
   });
@@ -69,7 +71,7 @@ function targetOf(url: string): string {
   return start < 0 ? "/" : url.slice(start);
 }
 
-async function route(m: MemberApi, req: Request, target: string): Promise<Response> {
+async function route(m: MemberApi, req: Request, target: string, enableV2: boolean): Promise<Response> {
   if (req.method === "OPTIONS") return new Response(null, { status: 200 });
   const url = splitTarget(target);
   if (url === null) return text("400 Bad Request", 400);
@@ -79,6 +81,7 @@ async function route(m: MemberApi, req: Request, target: string): Promise<Respon
     return goRedirect(req.method, encodeURI(clean) + (rawQuery === "" ? "" : "?" + rawQuery));
   }
 
+  if (!enableV2 && path.startsWith("/v2/")) return notFound();
   if (path === "/v2/keys" || path.startsWith("/v2/keys/")) {
     return handleKeys(m, req, path.slice("/v2/keys".length), rawQuery);
   }

@@ -34,7 +34,7 @@ export async function startMember(rt: Runtime, cfg: Config): Promise<RunningMemb
       listeners.push(await rt.serve(bindAddress(url), (req, info) => peerApp.fetch(req, info)));
       rt.log.info(`embed: listening for peers on ${url}`);
     }
-    const clientApp = createClientApp(member, { cors: cfg.cors });
+    const clientApp = createClientApp(member, { cors: cfg.cors, enableV2: cfg.enableV2 });
     const clientPorts: number[] = [];
     for (const url of cfg.listenClientUrls) {
       const l = await rt.serve(bindAddress(url), (req, info) => clientApp.fetch(req, info));
