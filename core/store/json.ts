@@ -1,13 +1,19 @@
 // Byte-exact etcd v2 JSON for events and nodes, as Go's encoding/json writes them.
 
+import { MARK } from "./byte-string.ts";
 import { externalKey } from "./path.ts";
 import type { NodeView, StoreEvent } from "./types.ts";
 
 const HEX = "0123456789abcdef";
-// Characters Go's encoder escapes (with HTML escaping on, the default for json.Encoder).
-const NEEDS_ESCAPE = /["\\\u0000-\u001f<>&\u2028\u2029\ud800-\udfff]/;
+// Characters Go's encoder escapes (with HTML escaping on, the default for json.Encoder),
+// lone surrogates, and the MARK of byte-string.ts.
+const NEEDS_ESCAPE = /["\\\u0000-\u001f<>&\u2028\u2029\ud800-\udfff\ufdd0]/;
 
-/** A JSON string literal exactly as Go's encoding/json writes it. */
+/**
+ * A JSON string literal exactly as Go's encoding/json writes it, for a store string
+ * (byte-string.ts): each byte that is not valid UTF-8 becomes the escape \ufffd, while a
+ * genuine U+FFFD is written as is.
+ */
 export function jsonString(s: string): string {
   if (!NEEDS_ESCAPE.test(s)) return '"' + s + '"';
   let out = '"';
@@ -23,7 +29,18 @@ export function jsonString(s: string): string {
     else if (c < 0x20 || c === 60 || c === 62 || c === 38) rep = "\\u00" + HEX[c >> 4] + HEX[c & 15];
     else if (c === 0x2028) rep = "\\u2028";
     else if (c === 0x2029) rep = "\\u2029";
-    else if (c >= 0xd800 && c <= 0xdfff) {
+    else if (c === MARK) {
+      const next = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
+      if (next === MARK) {
+        out += s.slice(last, i + 1); // a genuine U+FDD0, written as is
+        last = ++i + 1;
+        continue;
+      }
+      if (next < 0x80 || next > 0xff) continue; // a lone MARK is an ordinary character
+      out += s.slice(last, i) + "\\ufffd"; // an invalid byte
+      last = ++i + 1;
+      continue;
+    } else if (c >= 0xd800 && c <= 0xdfff) {
       const next = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
       if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
         i++; // a valid pair: written as is
@@ -145,4 +162,11 @@ export function eventJSON(ev: StoreEvent, now: number, noValue = false): string 
     if (ev.prevNode !== undefined && ev.prevNode !== null) out += ',"prevNode":' + nodeJSON(ev.prevNode, now);
   }
   return out + "}";
+}
+
+/** An etcd v2 error body as etcd's Error struct marshals: cause left out when empty. */
+export function errorJSON(e: { errorCode: number; message: string; cause?: string | undefined; index: number }): string {
+  let out = '{"errorCode":' + e.errorCode + ',"message":' + jsonString(e.message);
+  if (e.cause !== undefined && e.cause !== "") out += ',"cause":' + jsonString(e.cause);
+  return out + ',"index":' + e.index + "}";
 }
