@@ -8,6 +8,7 @@ import { handleKeys } from "./keys.ts";
 import { handleMembers } from "./members.ts";
 import { json, methodNotAllowed, notFound, text } from "./responses.ts";
 import { cleanServePath } from "./serve-path.ts";
+import { escapePath, unescape } from "./url-escape.ts";
 
 export interface ClientAppOptions {
   /** Allowed CORS origins (--cors); "*" allows any. */
@@ -36,7 +37,8 @@ function splitTarget(rest: string): { path: string; rawQuery: string } | null {
   const hash = rawQuery.indexOf("#");
   if (hash >= 0) rawQuery = rawQuery.slice(0, hash);
   try {
-    return { path: decodeURIComponent(rawPath), rawQuery };
+    // Go's url.PathUnescape: %XX bytes that are not UTF-8 stay bytes (byte-string.ts).
+    return { path: unescape(rawPath, false), rawQuery };
   } catch {
     return null;
   }
@@ -78,7 +80,7 @@ async function route(m: MemberApi, req: Request, target: string, enableV2: boole
   const { path, rawQuery } = url;
   const clean = cleanServePath(path);
   if (clean !== path) {
-    return goRedirect(req.method, encodeURI(clean) + (rawQuery === "" ? "" : "?" + rawQuery));
+    return goRedirect(req.method, escapePath(clean) + (rawQuery === "" ? "" : "?" + rawQuery));
   }
 
   if (!enableV2 && path.startsWith("/v2/")) return notFound();

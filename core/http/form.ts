@@ -2,6 +2,9 @@
 // handlers see: query values for every method, urlencoded body values for POST/PUT/PATCH
 // placed before them, and Go's exact error texts (they become the `cause` of error 210).
 
+import { fromBytes } from "../store/byte-string.ts";
+import { EscapeError, unescape } from "./url-escape.ts";
+
 export class FormError extends Error {}
 
 /** Body limit of Go's ParseForm: 10 MiB of encoded form. */
@@ -9,38 +12,14 @@ export const MAX_FORM_BYTES = 10 << 20;
 
 export type Form = Map<string, string[]>;
 
-function hexVal(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
-}
-
-const utf8 = new TextDecoder("utf-8");
-
 /** Go's url.QueryUnescape: '+' is a space, %XX a byte; a bad escape is an error. */
 export function queryUnescape(s: string): string {
-  if (s.indexOf("%") < 0 && s.indexOf("+") < 0) return s;
-  const bytes: number[] = [];
-  const src = new TextEncoder().encode(s);
-  for (let i = 0; i < src.length; i++) {
-    const c = src[i]!;
-    if (c === 37 /* % */) {
-      const hi = i + 2 < src.length ? hexVal(src[i + 1]!) : -1;
-      const lo = i + 2 < src.length ? hexVal(src[i + 2]!) : -1;
-      if (hi < 0 || lo < 0) {
-        const bad = utf8.decode(src.subarray(i, Math.min(i + 3, src.length)));
-        throw new FormError(`invalid URL escape "${bad}"`);
-      }
-      bytes.push(hi * 16 + lo);
-      i += 2;
-    } else if (c === 43 /* + */) {
-      bytes.push(32);
-    } else {
-      bytes.push(c);
-    }
+  try {
+    return unescape(s, true);
+  } catch (e) {
+    if (e instanceof EscapeError) throw new FormError(e.message);
+    throw e;
   }
-  return utf8.decode(new Uint8Array(bytes));
 }
 
 /**
@@ -107,9 +86,10 @@ export async function readForm(req: Request, rawQuery: string): Promise<Form> {
       if (mediaType(ct) === "application/x-www-form-urlencoded") {
         const declared = Number(req.headers.get("content-length") ?? "-1");
         if (declared > MAX_FORM_BYTES) throw new FormError("http: POST too large");
-        const body = await req.text();
+        const body = new Uint8Array(await req.arrayBuffer());
         if (body.length > MAX_FORM_BYTES) throw new FormError("http: POST too large");
-        parseQuery(body, form);
+        // Raw bytes that are not UTF-8 are kept (byte-string.ts), as Go keeps them.
+        parseQuery(fromBytes(body), form);
       }
     } catch (e) {
       if (!(e instanceof FormError)) throw e;

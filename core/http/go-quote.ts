@@ -1,6 +1,6 @@
 // Go's strconv.Quote and the printability test behind it, for the error texts that quote
 // raw bytes (url.EscapeError, encoding/json's quoteChar).
-import { validSequenceLength } from "../store/byte-string.ts";
+import { codePointAt, validSequenceLength } from "../store/byte-string.ts";
 
 const HEX = "0123456789abcdef";
 // Go's unicode.IsPrint outside Latin-1: letters, marks, numbers, punctuation, symbols.
@@ -50,17 +50,9 @@ export function goQuote(bytes: Uint8Array): string {
       i++;
       continue;
     }
-    const cp = String.fromCodePoint(...[]) === "" ? decodeOne(bytes, i, len) : 0;
-    out += goEscapeRune(cp);
+    out += goEscapeRune(codePointAt(bytes, i, len));
     i += len;
   }
   return out + '"';
 }
 
-function decodeOne(bytes: Uint8Array, i: number, len: number): number {
-  const b0 = bytes[i]!;
-  if (len === 1) return b0;
-  let cp = b0 & (0xff >> (len + 1));
-  for (let k = 1; k < len; k++) cp = (cp << 6) | (bytes[i + k]! & 0x3f);
-  return cp;
-}

@@ -1,26 +1,22 @@
 // /v2/members: list, leader, add, remove, update peer URLs.
+import { jsonString } from "../store/json.ts";
 import type { MemberApi, MemberChangeError, MemberInfo } from "./api.ts";
+import { goUnmarshalPeerURLs } from "./go-json.ts";
 import { json, methodNotAllowed, text } from "./responses.ts";
 import { validateURLs } from "./urls.ts";
 
 const METHODS = ["GET", "POST", "DELETE", "PUT"];
 
-/** An httptypes.HTTPError: {"message":...} without a trailing newline. */
+/** An httptypes.HTTPError: {"message":...} as json.Marshal writes it, without a trailing newline. */
 function httpError(status: number, message: string, headers: Record<string, string>): Response {
-  return json({ message }, status, headers, false);
+  return new Response('{"message":' + jsonString(message) + "}", {
+    status,
+    headers: { "Content-Type": "application/json", ...headers },
+  });
 }
 
 function memberJSON(m: MemberInfo): MemberInfo {
   return { id: m.id, name: m.name, peerURLs: m.peerURLs, clientURLs: m.clientURLs };
-}
-
-/** A Go encoding/json style message for a body that is not valid JSON. */
-function jsonErrorText(body: string): string {
-  const t = body.trim();
-  if (t === "") return "unexpected end of JSON input";
-  const c = t[0]!;
-  if (!"{[\"-0123456789tfn".includes(c)) return `invalid character '${c}' looking for beginning of value`;
-  return "unexpected end of JSON input";
 }
 
 async function readPeerURLs(req: Request, headers: Record<string, string>): Promise<string[] | Response> {
@@ -30,16 +26,10 @@ async function readPeerURLs(req: Request, headers: Record<string, string>): Prom
   if (ctype !== "application/json") {
     return httpError(415, `Bad Content-Type ${ctype}, accept application/json`, headers);
   }
-  const body = await req.text();
-  let parsed: unknown;
+  const parsed = goUnmarshalPeerURLs(new Uint8Array(await req.arrayBuffer()));
+  if (!parsed.ok) return httpError(400, parsed.message, headers);
   try {
-    parsed = JSON.parse(body);
-  } catch {
-    return httpError(400, jsonErrorText(body), headers);
-  }
-  try {
-    const urls = parsed !== null && typeof parsed === "object" ? (parsed as { peerURLs?: unknown }).peerURLs : undefined;
-    return validateURLs(urls ?? []);
+    return validateURLs(parsed.peerURLs);
   } catch (e) {
     return httpError(400, (e as Error).message, headers);
   }

@@ -1,5 +1,6 @@
 // Response shapes shared by the client routes: etcd errors, Go-style 404/405, JSON bodies.
 import type { EtcdError } from "../errors.ts";
+import { errorJSON } from "../store/json.ts";
 import { externalKey } from "../store/path.ts";
 
 /** An etcd v2 error: JSON body + "\n", X-Etcd-Index = the error's index, "/1" stripped from the cause. */
@@ -10,7 +11,7 @@ export function errorResponse(e: EtcdError, headers: Record<string, string> = {}
     if (cause === "") delete body.cause;
     else body.cause = cause;
   }
-  return new Response(head ? null : JSON.stringify(body) + "\n", {
+  return new Response(head ? null : errorJSON(body) + "\n", {
     status: e.status,
     headers: { "Content-Type": "application/json", ...headers, "X-Etcd-Index": String(e.index) },
   });

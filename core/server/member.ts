@@ -8,6 +8,7 @@
 import { decode, encode } from "@msgpack/msgpack";
 import type { Config } from "../config.ts";
 import { EtcdError, ErrorCode } from "../errors.ts";
+import { mkdirDurable } from "../fs/dirs.ts";
 import type { MemberApi, MemberChangeError, MemberInfo, SelfStats } from "../http/api.ts";
 import type { Runtime } from "../runtime.ts";
 import { Store } from "../store/store.ts";
@@ -100,7 +101,9 @@ export class Member implements MemberApi {
     const memberDir = `${cfg.dataDir}/member`;
     const walDir = cfg.walDir !== "" ? cfg.walDir : `${memberDir}/wal`;
     const snapDir = `${memberDir}/snap`;
-    await fs.mkdir(snapDir);
+    // Durably: a directory entry that was never synced is gone after power loss, and with
+    // it every acknowledged write in the WAL below it.
+    await mkdirDurable(fs, snapDir);
     const snapshotter = new Snapshotter(fs, snapDir, rt.log);
 
     let member: Member;
@@ -119,10 +122,12 @@ export class Member implements MemberApi {
       });
       for (const e of opened.entries) member.applyEntry(e);
       rt.log.info(`etcdserver: recovered ${opened.entries.length} entries from the WAL (applied index ${member.appliedIndex}, term ${term})`);
-      await member.persistTerm();
+      // Like a Raft leader (and etcd), start the new term with an empty entry; saving it
+      // also persists the new term.
+      await member.appendAndApply([{ type: "normal", data: new Uint8Array(0) }]);
+      if (cfg.forceNewCluster) await member.forceNewCluster();
     } else {
       const { memberId, clusterId, peers } = await bootstrapIdentity(cfg);
-      await fs.mkdir(walDir);
       const wal = await Wal.create(fs, walDir, encode({ memberId, clusterId } satisfies WalMetadata));
       member = new Member(rt, cfg, wal, snapshotter, {
         store: new Store(), memberId, clusterId, term: 1, lastIndex: 0, snapshotIndex: 0, snapshotTerm: 0,
@@ -145,6 +150,18 @@ export class Member implements MemberApi {
   async publish(): Promise<void> {
     await this.propose(publishCommand(this.memberId, this.name, this.cfg.advertiseClientUrls));
     if (readClusterVersion(this.store) !== CLUSTER_VERSION) await this.propose(versionCommand(CLUSTER_VERSION));
+  }
+
+  /**
+   * --force-new-cluster: keep the data, drop every other member from the configuration, so
+   * this member alone forms the cluster (disaster recovery).
+   */
+  private async forceNewCluster(): Promise<void> {
+    const others = this.members().filter((m) => m.id !== this.memberId);
+    for (const m of others) {
+      await this.appendAndApply([{ type: "conf", data: encodeRecord({ k: "conf", id: 0, change: { op: "remove", memberId: m.id } }) }]);
+    }
+    this.rt.log.warn(`etcdserver: forcing a new one-member cluster; removed ${others.length} other member(s) from the configuration`);
   }
 
   // ---- MemberApi ----
@@ -315,10 +332,6 @@ export class Member implements MemberApi {
     if (this.appliedIndex - this.snapshotIndex >= this.cfg.snapshotCount) await this.takeSnapshot();
   }
 
-  private async persistTerm(): Promise<void> {
-    await this.wal.save({ term: this.term, vote: this.memberId, commit: this.lastIndex }, []);
-  }
-
   /** Deterministic: the same entries give the same store on every member and every replay. */
   private applyEntry(e: Entry): void {
     if (e.index <= this.appliedIndex) return;
@@ -399,6 +412,12 @@ export class Member implements MemberApi {
 
 /** IDs and the initial member list from --initial-cluster and --initial-cluster-token. */
 async function bootstrapIdentity(cfg: Config): Promise<{ memberId: string; clusterId: string; peers: { id: string; peerURLs: string[] }[] }> {
+  if (cfg.discovery !== "" || cfg.discoverySrv !== "") {
+    throw new Error("bootstrap by --discovery or --discovery-srv needs the Raft cluster support, which is not built yet");
+  }
+  if (cfg.initialClusterState === "existing") {
+    throw new Error("joining an existing cluster (--initial-cluster-state existing) needs the Raft cluster support, which is not built yet");
+  }
   const byName = new Map<string, string[]>();
   for (const { name, url } of cfg.initialCluster) byName.set(name, [...(byName.get(name) ?? []), url]);
   if (!byName.has(cfg.name)) {

@@ -23,6 +23,7 @@ function bindAddress(url: string): { hostname: string; port: number } {
 }
 
 export async function startMember(rt: Runtime, cfg: Config): Promise<RunningMember> {
+  if (cfg.proxy !== "off") throw new Error("proxy mode (--proxy on|readonly) is not built yet");
   const member = await Member.open(rt, cfg);
   const listeners: Listener[] = [];
   const closeAll = async (): Promise<void> => {

@@ -41,7 +41,7 @@ export function validSequenceLength(bytes: Uint8Array, i: number): number {
 }
 
 /** The code point of the valid sequence of length len at bytes[i]. */
-function codePointAt(bytes: Uint8Array, i: number, len: number): number {
+export function codePointAt(bytes: Uint8Array, i: number, len: number): number {
   const b0 = bytes[i]!;
   switch (len) {
     case 1: return b0;
@@ -123,25 +123,13 @@ export function toBytes(s: string): Uint8Array {
   return Uint8Array.from(parts);
 }
 
-/**
- * Walks a store string as Go's JSON encoder walks the bytes: calls `invalid()` for each
- * byte that is not valid UTF-8 and `text(start, end)` for the runs in between (indexes into s;
- * a doubled MARK is passed as the run holding its first half, the second skipped).
- */
-export function forEachPart(s: string, text: (start: number, end: number) => void, invalid: () => void): void {
-  let last = 0;
-  let i = s.indexOf(MARK_CHAR);
-  while (i >= 0) {
-    const next = i + 1 < s.length ? s.charCodeAt(i + 1) : -1;
-    if (next === MARK) {
-      text(last, i + 1);
-      last = i + 2;
-    } else if (next >= 0x80 && next <= 0xff) {
-      text(last, i);
-      invalid();
-      last = i + 2;
-    }
-    i = s.indexOf(MARK_CHAR, Math.max(last, i + 1));
+/** Go's string comparison (bytewise) of two store strings. */
+export function compareByteStrings(a: string, b: string): number {
+  const x = toBytes(a);
+  const y = toBytes(b);
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) {
+    if (x[i] !== y[i]) return x[i]! - y[i]!;
   }
-  text(last, s.length);
+  return x.length - y.length;
 }

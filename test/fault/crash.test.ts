@@ -264,6 +264,8 @@ function flatten(node: any, skip: Set<string>, out: Map<string, NodeState>): voi
 async function verify(m: Member, clients: Client[], maxAcked: number, label: string): Promise<number> {
   const failures: string[] = [];
   let storeIndex = 0;
+  let applied = 0;
+  let unknown = 0;
   for (const c of clients) {
     const r = await req(m.clientURL, "GET", "/v2/keys" + c.prefix, { query: { recursive: "true", sorted: "true" } });
     storeIndex = Math.max(storeIndex, r.etcdIndex);
@@ -277,6 +279,7 @@ async function verify(m: Member, clients: Client[], maxAcked: number, label: str
       const want = c.keys.get(key);
       const got = actual.get(key);
       if (key === ambiguous) {
+        if (!sameState(got, inflight!.before)) applied++;
         if (!sameState(got, inflight!.before) && !Client.appliedLooksLike(inflight!.op, c.lastIndex, got)) {
           failures.push(`${key}: in-flight ${JSON.stringify(inflight!.op)} left ${show(got)}; before it: ${show(inflight!.before)}`);
         }
@@ -285,7 +288,10 @@ async function verify(m: Member, clients: Client[], maxAcked: number, label: str
       if (want === undefined) {
         const isInflightPost =
           inflight?.op.kind === "post" && got !== undefined && !got.dir && got.value === inflight.op.value && key.startsWith(c.queue + "/") && got.modifiedIndex > c.lastIndex;
-        if (isInflightPost && extraPost++ === 0) continue;
+        if (isInflightPost && extraPost++ === 0) {
+          applied++;
+          continue;
+        }
         failures.push(`${key}: not written by any acknowledged or in-flight write, found ${show(got)}`);
       } else if (got === undefined) {
         failures.push(`${key}: acknowledged ${show(want)} is lost`);
@@ -293,6 +299,7 @@ async function verify(m: Member, clients: Client[], maxAcked: number, label: str
         failures.push(`${key}: acknowledged ${show(want)}, found ${show(got)}`);
       }
     }
+    if (inflight) unknown++;
     c.keys = actual; // checked: only the in-flight write could differ, and now it is known
     c.inFlight = null;
   }
@@ -300,6 +307,7 @@ async function verify(m: Member, clients: Client[], maxAcked: number, label: str
     throw new Error(`${label}: ${failures.length} mismatch(es) after restart:\n  ${failures.slice(0, 20).join("\n  ")}`);
   }
   assert.ok(storeIndex >= maxAcked, `${label}: store index ${storeIndex} went back below the highest acknowledged index ${maxAcked}`);
+  console.log(`  ${label}: after restart all acknowledged writes present; ${applied} of ${unknown} in-flight writes were applied; store index ${storeIndex} >= ${maxAcked}`);
   return storeIndex;
 }
 

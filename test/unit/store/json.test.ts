@@ -1,6 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { eventJSON, formatExpiration, jsonString, nodeJSON, ttlSeconds } from "../../../core/store/json.ts";
+import { fromBytes } from "../../../core/store/byte-string.ts";
+import { errorJSON, eventJSON, formatExpiration, jsonString, nodeJSON, ttlSeconds } from "../../../core/store/json.ts";
 import type { StoreEvent } from "../../../core/store/types.ts";
 
 test("jsonString escapes like Go's encoding/json with HTML escaping", () => {
@@ -18,6 +19,52 @@ test("jsonString escapes like Go's encoding/json with HTML escaping", () => {
 test("jsonString output parses back to the same string", () => {
   const samples = ["a\"b", "<>&", "tab\there", "\u0000\u0007", "naïve ☃ 𝄞", "\u2028\u2029"];
   for (const s of samples) assert.is(JSON.parse(jsonString(s)), s);
+});
+
+test("jsonString writes each invalid UTF-8 byte as \\ufffd and a genuine U+FFFD raw", () => {
+  const raw = (...xs: number[]): string => fromBytes(Uint8Array.from(xs));
+  // etcd 3.4.23: value=%FF%FEok%C3 -> "\ufffd\ufffdok\ufffd"; value=%EF%BF%BDx -> "�x".
+  assert.is(jsonString(raw(0xff, 0xfe, 0x6f, 0x6b, 0xc3)), '"\\ufffd\\ufffdok\\ufffd"');
+  assert.is(jsonString(raw(0xef, 0xbf, 0xbd, 0x78)), '"\ufffdx"');
+  // value=%E2%82x%ED%A0%80%C0%80%F4%90%80%80%F0%9F%98%80 (one escape per byte).
+  const mixed = raw(0xe2, 0x82, 0x78, 0xed, 0xa0, 0x80, 0xc0, 0x80, 0xf4, 0x90, 0x80, 0x80, 0xf0, 0x9f, 0x98, 0x80);
+  assert.is(jsonString(mixed), '"' + "\\ufffd".repeat(2) + "x" + "\\ufffd".repeat(9) + '😀"');
+  // A genuine U+FDD0 (the internal MARK) is written as is, next to escapes and HTML characters.
+  assert.is(jsonString(raw(0xef, 0xb7, 0x90, 0xef, 0xb7, 0x90, 0xc3, 0xbf, 0xef, 0xb7, 0x90)), '"\ufdd0\ufdd0\u00ff\ufdd0"');
+  assert.is(jsonString(raw(0xef, 0xb7, 0x90, 0xff, 0x3c, 0xef, 0xb7, 0x90, 0xc3)), '"\ufdd0\\ufffd\\u003c\ufdd0\\ufffd"');
+  // A MARK not followed by a byte or a MARK is an ordinary character.
+  assert.is(jsonString("\ufdd0a"), '"\ufdd0a"');
+});
+
+test("nodeJSON and eventJSON escape invalid bytes in keys and values", () => {
+  const key = "/1/a" + fromBytes(Uint8Array.from([0xff])) + "b";
+  const value = fromBytes(Uint8Array.from([0x80]));
+  const ev: StoreEvent = {
+    action: "compareAndSwap",
+    node: { key, value: "x", modifiedIndex: 3, createdIndex: 2 },
+    prevNode: { key, value, modifiedIndex: 2, createdIndex: 2 },
+    etcdIndex: 3,
+  };
+  assert.is(
+    eventJSON(ev, 0),
+    '{"action":"compareAndSwap","node":{"key":"/a\\ufffdb","value":"x","modifiedIndex":3,"createdIndex":2},' +
+      '"prevNode":{"key":"/a\\ufffdb","value":"\\ufffd","modifiedIndex":2,"createdIndex":2}}',
+  );
+});
+
+test("errorJSON is etcd's error body with Go escaping, cause left out when empty", () => {
+  const bad = fromBytes(Uint8Array.from([0xff]));
+  // etcd 3.4.23: GET /v2/keys/%3Ca%3E%26 and a failed prevValue=%FF.
+  assert.is(
+    errorJSON({ errorCode: 100, message: "Key not found", cause: "/<a>&", index: 7 }),
+    '{"errorCode":100,"message":"Key not found","cause":"/\\u003ca\\u003e\\u0026","index":7}',
+  );
+  assert.is(
+    errorJSON({ errorCode: 101, message: "Compare failed", cause: `[${bad} != \ufffdx]`, index: 9 }),
+    '{"errorCode":101,"message":"Compare failed","cause":"[\\ufffd != \ufffdx]","index":9}',
+  );
+  assert.is(errorJSON({ errorCode: 400, message: "Bad", index: 0 }), '{"errorCode":400,"message":"Bad","index":0}');
+  assert.is(errorJSON({ errorCode: 400, message: "Bad", cause: "", index: 0 }), '{"errorCode":400,"message":"Bad","index":0}');
 });
 
 test("formatExpiration is RFC 3339 nano in UTC with the fraction trimmed", () => {
