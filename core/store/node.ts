@@ -1,5 +1,6 @@
 // The live tree node of the v2 store and its read-only views (etcd's node.go / node_extern.go).
 
+import { compareByteStrings } from "./byte-string.ts";
 import type { NodeView } from "./types.ts";
 
 export class Node {
@@ -77,6 +78,8 @@ function compareViews(a: NodeView, b: NodeView): number {
 
 /** Byte-wise (UTF-8, i.e. code point) order, as Go compares strings. */
 export function compareKeys(a: string, b: string): number {
+  // Keys holding escaped raw bytes (see byte-string.ts) compare by their bytes, as Go does.
+  if (a.includes("\ufdd0") || b.includes("\ufdd0")) return compareByteStrings(a, b);
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
     const x = a.charCodeAt(i);
