@@ -5,8 +5,13 @@ import { VERSION } from "../config.ts";
 import type { MemberApi } from "./api.ts";
 import { notFound } from "./responses.ts";
 
-export function createPeerApp(m: MemberApi): Hono {
+/** `raft` serves the Raft transport's routes (/raft/...), or returns null for other paths. */
+export function createPeerApp(m: MemberApi, raft?: (req: Request) => Promise<Response> | null): Hono {
   const app = new Hono();
+  if (raft) {
+    app.all("/raft/*", async (c) => (await raft(c.req.raw)) ?? notFound());
+    app.all("/raft", async (c) => (await raft(c.req.raw)) ?? notFound());
+  }
   app.get("/members", () => {
     // etcd writes member IDs on this path as raw JSON numbers (uint64).
     const body = "[" + m.members().map((x) =>

@@ -1,23 +1,26 @@
-// One member: recovers or bootstraps its data, turns proposals into log entries (persisted
-// with one fsync per batch, then applied in order), answers the HTTP layer (MemberApi),
-// drives TTL expiry with sync entries, and snapshots every --snapshot-count entries.
+// One member of a cluster: a Raft node whose committed log is applied to the v2 store.
 //
-// Until the Raft module lands, the log is a one-voter log: this member is the leader of its
-// own term, and an entry is committed as soon as it is durable. The apply side is already
-// what Raft will feed: deterministic application of committed entries in index order.
-import { decode, encode } from "@msgpack/msgpack";
-import type { Config } from "../config.ts";
+// The loop: ticks and peer messages go into Raft; each Ready is handled in order —
+// persist entries and hard state (one WAL fsync per batch), send messages, apply committed
+// entries, answer the requests waiting for them — then advanced. Proposals that arrive while
+// a Ready is being persisted ride in the next one. Linearizable reads use ReadIndex.
 import { EtcdError, ErrorCode } from "../errors.ts";
-import { mkdirDurable } from "../fs/dirs.ts";
 import type { MemberApi, MemberChangeError, MemberInfo, SelfStats } from "../http/api.ts";
+import { decodeConfChange } from "../raft/conf-change.ts";
+import { ProposalDroppedError, RawNode } from "../raft/raw-node.ts";
+import type { MemoryStorage } from "../raft/storage.ts";
+import type { ConfChange as RaftConfChange, ConfState, Entry, Message, Ready, SoftState } from "../raft/types.ts";
+import type { Config } from "../config.ts";
 import type { Runtime } from "../runtime.ts";
-import { Store } from "../store/store.ts";
+import type { Store } from "../store/store.ts";
 import type { StoreCommand, StoreEvent } from "../store/types.ts";
-import { Snapshotter } from "../wal/snapshotter.ts";
-import type { Entry } from "../wal/types.ts";
-import { Wal } from "../wal/wal.ts";
+import { Transport } from "../transport/transport.ts";
+import type { Snapshotter } from "../wal/snapshotter.ts";
+import type { Wal } from "../wal/wal.ts";
 import { goDuration, rfc3339Nano } from "./go-format.ts";
-import { clusterId as deriveClusterId, memberId as deriveMemberId } from "./ids.ts";
+import { memberId as deriveMemberId } from "./ids.ts";
+import { LeaderStats } from "./leader-stats.ts";
+import { LinearizableReads } from "./linearizable-reads.ts";
 import {
   confCommands,
   publishCommand,
@@ -26,148 +29,180 @@ import {
   readRemoved,
   versionCommand,
 } from "./membership.ts";
-import { type ConfChange, type LogRecord, decodeRecord, encodeRecord } from "./records.ts";
+import { type ConfChange, decodeRecord, encodeRecord } from "./records.ts";
+import { openMemberData } from "./open.ts";
+import { type OpenedData, decodeConfContext, decodeSnapshot, encodeConfContext, encodeSnapshot } from "./storage.ts";
+import { type Outcome, Waiters } from "./waiters.ts";
 
 export const CLUSTER_VERSION = "3.4.0";
 /** How often the leader proposes a TTL sync while TTL keys exist (etcd's SyncTicker). */
 const SYNC_INTERVAL_MS = 500;
-
-interface WalMetadata {
-  memberId: string;
-  clusterId: string;
-}
-
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-
-interface Proposal {
-  entry: Omit<Entry, "index" | "term">;
-  id: number;
-}
+/** Entries kept in the Raft log after a snapshot, for followers a little behind. */
+const SNAPSHOT_CATCH_UP_ENTRIES = 5000;
 
 export class Member implements MemberApi {
   readonly store: Store;
   readonly name: string;
   readonly memberId: string;
   readonly clusterId: string;
+  readonly transport: Transport;
 
-  private term: number;
-  private lastIndex: number;
+  private readonly raft: RawNode;
+  private readonly raftStorage: MemoryStorage;
+  private readonly wal: Wal;
+  private readonly snapshotter: Snapshotter;
+  private readonly waiters: Waiters;
+  private readonly reads: LinearizableReads;
+  private readonly leaderStatsTracker: LeaderStats;
+
+  private soft: SoftState = { lead: "", state: "StateFollower" };
+  private term = 0;
+  private commitIndex = 0;
   private appliedIndex: number;
   private snapshotIndex: number;
-  private snapshotTerm: number;
+  private confState: ConfState;
+  private removed = new Set<string>();
+  private readonly knownPeers = new Set<string>();
+  private readonly bootstrapPeers: string[];
 
-  private nextRequestId = 1;
-  private readonly waiters = new Map<number, (o: Outcome) => void>();
-  private queue: Proposal[] = [];
-  private flushing: Promise<void> | null = null;
+  private processing: Promise<void> | null = null;
   private failure: Error | null = null;
   private stopped = false;
-  private cancelSync: (() => void) | null = null;
+  private published = false;
+  private readonly timers: Array<() => void> = [];
   private readonly startTime: number;
   private leaderSince: number;
+  private recvAppend = 0;
+  private sendAppend = 0;
   private resolveDone!: () => void;
   private rejectDone!: (e: Error) => void;
   /** Settles when the member stops by itself (removed, or a fatal storage error). */
   readonly done: Promise<void>;
 
-  private constructor(
-    private readonly rt: Runtime,
-    private readonly cfg: Config,
-    private readonly wal: Wal,
-    private readonly snapshotter: Snapshotter,
-    init: { store: Store; memberId: string; clusterId: string; term: number; lastIndex: number; snapshotIndex: number; snapshotTerm: number },
-  ) {
+  constructor(private readonly rt: Runtime, private readonly cfg: Config, data: OpenedData) {
     this.name = cfg.name;
-    this.store = init.store;
-    this.memberId = init.memberId;
-    this.clusterId = init.clusterId;
-    this.term = init.term;
-    this.lastIndex = init.lastIndex;
-    this.appliedIndex = init.snapshotIndex;
-    this.snapshotIndex = init.snapshotIndex;
-    this.snapshotTerm = init.snapshotTerm;
+    this.store = data.store;
+    this.memberId = data.memberId;
+    this.clusterId = data.clusterId;
+    this.wal = data.wal;
+    this.snapshotter = data.snapshotter;
+    this.raftStorage = data.raftStorage;
+    this.appliedIndex = data.snapshotIndex;
+    this.snapshotIndex = data.snapshotIndex;
+    this.confState = data.confState;
+    this.bootstrapPeers = data.identity && !data.identity.joining ? data.identity.peers.map((p) => p.id) : [];
+    this.removed = readRemoved(this.store);
     this.startTime = rt.now();
     this.leaderSince = this.startTime;
+    this.waiters = new Waiters(this.memberId);
+    this.leaderStatsTracker = new LeaderStats(() => rt.monotonic());
     this.done = new Promise<void>((resolve, reject) => {
       this.resolveDone = resolve;
       this.rejectDone = reject;
     });
     this.done.catch(() => {}); // observed by whoever awaits it; never an unhandled rejection
+
+    this.raft = new RawNode({
+      id: this.memberId,
+      electionTick: Math.max(2, Math.round(cfg.electionTimeout / cfg.heartbeatInterval)),
+      heartbeatTick: 1,
+      storage: this.raftStorage,
+      applied: data.snapshotIndex,
+      maxSizePerMsg: 1024 * 1024,
+      maxInflightMsgs: 256,
+      checkQuorum: true,
+      preVote: cfg.preVote,
+      random: () => rt.random(),
+      logger: { debug: (m) => rt.log.debug(`raft: ${m}`), info: (m) => rt.log.info(`raft: ${m}`), warn: (m) => rt.log.warn(`raft: ${m}`) },
+    });
+    const hs = this.raftStorage.initialState().hardState;
+    this.term = hs.term;
+    this.commitIndex = hs.commit;
+
+    this.reads = new LinearizableReads({
+      readIndex: (ctx) => {
+        this.raft.readIndex(ctx);
+        this.kick();
+      },
+      appliedIndex: () => this.appliedIndex,
+    });
+
+    this.transport = new Transport({
+      rt,
+      memberId: this.memberId,
+      clusterId: this.clusterId,
+      receive: (m) => this.receive(m),
+      isRemoved: (id) => this.removed.has(id),
+      onUnreachable: (id) => {
+        this.raft.reportUnreachable(id);
+        if (this.soft.state === "StateLeader") this.leaderStatsTracker.failed(id);
+      },
+      onSnapshotStatus: (id, ok) => {
+        this.raft.reportSnapshot(id, ok);
+        this.kick();
+      },
+    });
+    // Peers known now: from the snapshot's membership, and from a new member's bootstrap list.
+    for (const m of readMembers(this.store)) this.addPeer(m.id, m.peerURLs);
+    for (const p of data.identity?.peers ?? []) this.addPeer(p.id, p.peerURLs);
+    for (const e of this.raftStorageEntries()) this.peerFromConfEntry(e);
   }
 
-  /** Opens (or creates) the data dir, replays the log, and starts serving proposals. */
+  /** Opens or bootstraps the data dir and starts the member (no listeners: tests, embedding). */
   static async open(rt: Runtime, cfg: Config): Promise<Member> {
-    const fs = rt.fs;
-    const memberDir = `${cfg.dataDir}/member`;
-    const walDir = cfg.walDir !== "" ? cfg.walDir : `${memberDir}/wal`;
-    const snapDir = `${memberDir}/snap`;
-    // Durably: a directory entry that was never synced is gone after power loss, and with
-    // it every acknowledged write in the WAL below it.
-    await mkdirDurable(fs, snapDir);
-    const snapshotter = new Snapshotter(fs, snapDir, rt.log);
-
-    let member: Member;
-    if (await Wal.exists(fs, walDir)) {
-      const snap = await snapshotter.loadNewest();
-      const store = snap ? Store.restore((decode(snap.data) as { store: never }).store) : new Store();
-      if (snap) rt.log.info(`etcdserver: recovered store from snapshot at index ${snap.index}`);
-      const ref = snap ? { index: snap.index, term: snap.term } : { index: 0, term: 0 };
-      const opened = await Wal.open(fs, walDir, ref, rt.log);
-      const meta = decode(opened.metadata) as WalMetadata;
-      const term = Math.max(opened.hardState?.term ?? 1, ref.term) + 1;
-      const lastIndex = opened.entries.at(-1)?.index ?? ref.index;
-      member = new Member(rt, cfg, opened.wal, snapshotter, {
-        store, memberId: meta.memberId, clusterId: meta.clusterId, term, lastIndex,
-        snapshotIndex: ref.index, snapshotTerm: ref.term,
-      });
-      for (const e of opened.entries) member.applyEntry(e);
-      rt.log.info(`etcdserver: recovered ${opened.entries.length} entries from the WAL (applied index ${member.appliedIndex}, term ${term})`);
-      // Like a Raft leader (and etcd), start the new term with an empty entry; saving it
-      // also persists the new term.
-      await member.appendAndApply([{ type: "normal", data: new Uint8Array(0) }]);
-      if (cfg.forceNewCluster) await member.forceNewCluster();
-    } else {
-      const { memberId, clusterId, peers } = await bootstrapIdentity(cfg);
-      const wal = await Wal.create(fs, walDir, encode({ memberId, clusterId } satisfies WalMetadata));
-      member = new Member(rt, cfg, wal, snapshotter, {
-        store: new Store(), memberId, clusterId, term: 1, lastIndex: 0, snapshotIndex: 0, snapshotTerm: 0,
-      });
-      rt.log.info(`etcdserver: starting a new cluster ${clusterId} as member ${memberId} (${cfg.name})`);
-      // The bootstrap configuration is the first term's log, then the leader's empty entry.
-      const confEntries = peers.map((p) => ({
-        type: "conf" as const,
-        data: encodeRecord({ k: "conf", id: 0, change: { op: "add", memberId: p.id, peerURLs: p.peerURLs } }),
-      }));
-      await member.appendAndApply(confEntries);
-      member.term = 2;
-      await member.appendAndApply([{ type: "normal", data: new Uint8Array(0) }]);
-    }
-    member.startSyncTicker();
+    const member = new Member(rt, cfg, await openMemberData(rt, cfg));
+    await member.start();
     return member;
   }
 
-  /** Steps done once the log is up: publish name and client URLs, settle the cluster version. */
-  async publish(): Promise<void> {
-    await this.propose(publishCommand(this.memberId, this.name, this.cfg.advertiseClientUrls));
-    if (readClusterVersion(this.store) !== CLUSTER_VERSION) await this.propose(versionCommand(CLUSTER_VERSION));
+  /**
+   * Starts ticking and processing. The committed log is replayed first; then a lone voter
+   * campaigns at once instead of waiting out an election timeout.
+   */
+  async start(): Promise<void> {
+    // A new cluster's voters are its bootstrap members from the start (as etcd's StartNode).
+    for (const p of this.bootstrapPeers) this.confState = this.raft.applyConfChange({ type: "addNode", nodeId: p });
+    this.kick();
+    await this.processing;
+    const tick = (): void => {
+      if (this.stopped || this.failure) return;
+      this.raft.tick();
+      this.kick();
+      this.timers[0] = this.rt.setTimer(this.cfg.heartbeatInterval, tick);
+    };
+    this.timers[0] = this.rt.setTimer(this.cfg.heartbeatInterval, tick);
+    const sync = (): void => {
+      if (this.stopped || this.failure) return;
+      this.leaderDuties();
+      this.timers[1] = this.rt.setTimer(SYNC_INTERVAL_MS, sync);
+    };
+    this.timers[1] = this.rt.setTimer(SYNC_INTERVAL_MS, sync);
+    if (this.confState.voters.length === 1 && this.confState.voters[0] === this.memberId) this.raft.campaign();
+    this.kick();
   }
 
   /**
-   * --force-new-cluster: keep the data, drop every other member from the configuration, so
-   * this member alone forms the cluster (disaster recovery).
+   * Publishes this member's name and client URLs through the log (retried until it commits,
+   * as etcd does), then reports ready.
    */
-  private async forceNewCluster(): Promise<void> {
-    const others = this.members().filter((m) => m.id !== this.memberId);
-    for (const m of others) {
-      await this.appendAndApply([{ type: "conf", data: encodeRecord({ k: "conf", id: 0, change: { op: "remove", memberId: m.id } }) }]);
+  async publish(): Promise<void> {
+    for (;;) {
+      if (this.stopped || this.failure) throw this.failure ?? new Error("member stopped before publishing");
+      try {
+        await this.propose(publishCommand(this.memberId, this.name, this.cfg.advertiseClientUrls));
+        this.published = true;
+        return;
+      } catch (e) {
+        if (!(e instanceof EtcdError) || e.errorCode !== ErrorCode.RaftInternal) throw e;
+        this.rt.log.warn(`etcdserver: failed to publish local member to cluster through raft (${e.cause}); retrying`);
+      }
     }
-    this.rt.log.warn(`etcdserver: forcing a new one-member cluster; removed ${others.length} other member(s) from the configuration`);
   }
 
   // ---- MemberApi ----
 
   raftIndex(): number {
-    return this.appliedIndex;
+    return this.commitIndex;
   }
 
   raftTerm(): number {
@@ -183,7 +218,7 @@ export class Member implements MemberApi {
   }
 
   leaderId(): string {
-    return this.stopped ? "" : this.memberId;
+    return this.soft.lead;
   }
 
   clusterVersion(): string {
@@ -195,22 +230,24 @@ export class Member implements MemberApi {
     return {
       name: this.name,
       id: this.memberId,
-      state: "StateLeader",
+      state: this.soft.state === "StateLeader" ? "StateLeader" : this.soft.state,
       startTime: rfc3339Nano(this.startTime),
-      leaderInfo: { leader: this.memberId, uptime: goDuration(now - this.leaderSince), startTime: rfc3339Nano(this.leaderSince) },
-      recvAppendRequestCnt: 0,
-      sendAppendRequestCnt: 0,
+      leaderInfo: { leader: this.soft.lead, uptime: goDuration(now - this.leaderSince), startTime: rfc3339Nano(this.leaderSince) },
+      recvAppendRequestCnt: this.recvAppend,
+      sendAppendRequestCnt: this.sendAppend,
     };
   }
 
-  leaderStats(): object {
-    return { leader: this.memberId, followers: {} };
+  leaderStats(): object | null {
+    if (this.soft.state !== "StateLeader") return null;
+    const followers = this.members().map((m) => m.id).filter((id) => id !== this.memberId);
+    return this.leaderStatsTracker.view(this.memberId, followers);
   }
 
   async health(): Promise<boolean> {
-    if (this.failure || this.stopped) return false;
+    if (this.failure || this.stopped || this.soft.lead === "") return false;
     try {
-      await this.proposeRecord({ k: "store", id: 0, cmd: { op: "get", path: "/", recursive: false, sorted: false } }, 1000);
+      await this.linearizableRead(1000);
       return true;
     } catch {
       return false;
@@ -218,13 +255,17 @@ export class Member implements MemberApi {
   }
 
   propose(cmd: StoreCommand): Promise<StoreEvent> {
-    return this.proposeRecord({ k: "store", id: 0, cmd }, this.requestTimeout()) as Promise<StoreEvent>;
+    if (cmd.op === "get") {
+      // A quorum read: ReadIndex, then a local read once applied that far.
+      return this.linearizableRead(this.requestTimeout()).then(() => this.store.get(cmd.path, cmd.recursive, cmd.sorted));
+    }
+    return this.proposeEntry((id) => ({ data: encodeRecord({ k: "store", id, cmd }), conf: null })) as Promise<StoreEvent>;
   }
 
   async addMember(peerURLs: string[]): Promise<MemberInfo | MemberChangeError> {
     const id = await deriveMemberId(peerURLs, "", Math.floor(this.rt.now() / 1000));
     const change: ConfChange = { op: "add", memberId: id, peerURLs };
-    const invalid = this.validateConfChange(change);
+    const invalid = this.validateConfChange(change, true) ?? this.strictReconfigCheck(change);
     if (invalid) return invalid;
     await this.proposeConf(change);
     return { id, name: "", peerURLs, clientURLs: [] };
@@ -232,7 +273,7 @@ export class Member implements MemberApi {
 
   async removeMember(id: string): Promise<MemberChangeError | null> {
     const change: ConfChange = { op: "remove", memberId: id };
-    const invalid = this.validateConfChange(change);
+    const invalid = this.validateConfChange(change, true) ?? this.strictReconfigCheck(change);
     if (invalid) return invalid;
     await this.proposeConf(change);
     return null;
@@ -240,16 +281,110 @@ export class Member implements MemberApi {
 
   async updateMember(id: string, peerURLs: string[]): Promise<MemberChangeError | null> {
     const change: ConfChange = { op: "update", memberId: id, peerURLs };
-    const invalid = this.validateConfChange(change);
+    const invalid = this.validateConfChange(change, true);
     if (invalid) return invalid;
     await this.proposeConf(change);
     return null;
   }
 
+  /** Graceful stop: no new proposals, finish the Ready in hand, close transport and WAL. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const cancel of this.timers) cancel?.();
+    await this.processing;
+    this.waiters.failAll(new EtcdError(ErrorCode.RaftInternal, "etcdserver: server stopped"));
+    await this.transport.stop();
+    await this.wal.close();
+    this.rt.log.info("etcdserver: stopped");
+  }
+
+  /** Hand leadership to another member before a planned stop (best effort, bounded). */
+  async transferLeadership(timeoutMs: number): Promise<void> {
+    if (this.soft.state !== "StateLeader") return;
+    const target = this.members().map((m) => m.id).find((id) => id !== this.memberId && this.transport.isActive(id));
+    if (!target) return;
+    this.raft.transferLeader(target);
+    this.kick();
+    const deadline = this.rt.monotonic() + timeoutMs;
+    while (this.soft.lead === this.memberId && this.rt.monotonic() < deadline) {
+      await new Promise<void>((r) => this.rt.setTimer(50, r));
+    }
+  }
+
+  // ---- proposals ----
+
+  private requestTimeout(): number {
+    return 5000 + 2 * this.cfg.electionTimeout;
+  }
+
+  private timeoutError(): EtcdError {
+    return new EtcdError(ErrorCode.RaftInternal, "etcdserver: request timed out");
+  }
+
+  private proposeConf(change: ConfChange): Promise<unknown> {
+    return this.proposeEntry((id) => ({
+      data: null,
+      conf: {
+        type: change.op === "add" ? "addNode" : change.op === "remove" ? "removeNode" : "updateNode",
+        nodeId: change.memberId,
+        context: encodeConfContext({ id, peerURLs: change.peerURLs ?? [] }),
+      },
+    }));
+  }
+
+  /**
+   * Proposes an entry and waits for its application on this member. A proposal Raft drops
+   * (no leader yet) is not an error by itself: like etcd, the request fails by timeout.
+   */
+  private proposeEntry(build: (id: string) => { data: Uint8Array | null; conf: RaftConfChange | null }): Promise<unknown> {
+    if (this.failure) return Promise.reject(new EtcdError(ErrorCode.RaftInternal, `etcdserver: ${this.failure.message}`));
+    if (this.stopped) return Promise.reject(new EtcdError(ErrorCode.RaftInternal, "etcdserver: server stopped"));
+    const id = this.waiters.nextId();
+    const { data, conf } = build(id);
+    return new Promise<unknown>((resolve, reject) => {
+      const cancelTimer = this.rt.setTimer(this.requestTimeout(), () => {
+        if (this.waiters.forget(id)) reject(this.timeoutError());
+      });
+      this.waiters.register(id, (o: Outcome) => {
+        cancelTimer();
+        if (o.ok) resolve(o.value);
+        else reject(o.error);
+      });
+      try {
+        if (conf) this.raft.proposeConfChange(conf);
+        else this.raft.propose(data!);
+      } catch (e) {
+        if (!(e instanceof ProposalDroppedError)) throw e;
+      }
+      this.kick();
+    });
+  }
+
+  private linearizableRead(timeoutMs: number): Promise<void> {
+    if (this.failure) return Promise.reject(new EtcdError(ErrorCode.RaftInternal, `etcdserver: ${this.failure.message}`));
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const cancel = this.rt.setTimer(timeoutMs, () => {
+        if (settled) return;
+        settled = true;
+        reject(this.timeoutError());
+      });
+      this.reads.wait().then(() => {
+        if (settled) return;
+        settled = true;
+        cancel();
+        resolve();
+      });
+    });
+  }
+
+  // ---- membership checks ----
+
   /** etcd's ValidateConfigurationChange, reading membership from the store as etcd does. */
-  private validateConfChange(c: ConfChange): MemberChangeError | null {
-    const members = readMembers(this.store, true);
-    const removed = readRemoved(this.store, true);
+  private validateConfChange(c: ConfChange, counted: boolean): MemberChangeError | null {
+    const members = readMembers(this.store, counted);
+    const removed = readRemoved(this.store, counted);
     if (removed.has(c.memberId)) return c.op === "add" ? { kind: "exists", message: "membership: ID exists" } : { kind: "removed", id: c.memberId };
     const exists = members.some((m) => m.id === c.memberId);
     if (c.op === "add" && exists) return { kind: "exists", message: "membership: ID exists" };
@@ -261,174 +396,229 @@ export class Member implements MemberApi {
     return null;
   }
 
-  /** Graceful stop: no new proposals, finish the batch in flight, close the WAL. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.cancelSync?.();
-    await this.flushing;
-    this.failAll(new EtcdError(ErrorCode.RaftInternal, "etcdserver: server stopped"));
-    await this.wal.close();
-    this.rt.log.info("etcdserver: stopped");
+  /** --strict-reconfig-check: refuse changes that would leave the cluster without a working quorum. */
+  private strictReconfigCheck(c: ConfChange): MemberChangeError | null {
+    if (!this.cfg.strictReconfigCheck) return null;
+    const members = this.members();
+    if (c.op === "add") {
+      const started = members.filter((m) => m.name !== "").length;
+      const total = members.length + 1;
+      if (started === 1 && total === 2) return null; // growing a one-member cluster
+      if (started < Math.floor(total / 2) + 1) return { kind: "internal", message: "etcdserver: re-configuration failed due to not enough started members" };
+    } else if (c.op === "remove") {
+      const rest = members.filter((m) => m.id !== c.memberId);
+      const active = rest.filter((m) => m.id === this.memberId || this.transport.isActive(m.id)).length;
+      if (active < Math.floor(rest.length / 2) + 1) return { kind: "internal", message: "etcdserver: unhealthy cluster" };
+    }
+    return null;
   }
 
-  // ---- proposals: batch, persist, apply ----
+  // ---- Raft input ----
 
-  private requestTimeout(): number {
-    return 5000 + 2 * this.cfg.electionTimeout;
+  private receive(m: Message): void {
+    if (this.stopped || this.failure) return;
+    if (m.type === "MsgApp") this.recvAppend++;
+    if (m.type === "MsgHeartbeatResp") this.leaderStatsTracker.heartbeatAnswered(m.from);
+    try {
+      this.raft.step(m);
+    } catch (e) {
+      this.rt.log.warn(`raft: dropped a message from ${m.from}: ${(e as Error).message}`);
+    }
+    this.kick();
   }
 
-  private proposeConf(change: ConfChange): Promise<unknown> {
-    return this.proposeRecord({ k: "conf", id: 0, change }, this.requestTimeout());
+  /** The leader's periodic duties: TTL expiry through sync entries, settling the cluster version. */
+  private leaderDuties(): void {
+    if (this.soft.state !== "StateLeader") return;
+    if (this.store.hasTTL()) {
+      this.proposeEntry((id) => ({ data: encodeRecord({ k: "store", id, cmd: { op: "sync", time: this.rt.now() } }), conf: null })).catch(() => {});
+    }
+    if (this.published && readClusterVersion(this.store) === null) {
+      this.proposeEntry((id) => ({ data: encodeRecord({ k: "store", id, cmd: versionCommand(CLUSTER_VERSION) }), conf: null })).catch(() => {});
+    }
+    this.reads.retry();
   }
 
-  private proposeRecord(record: LogRecord, timeoutMs: number): Promise<unknown> {
-    if (this.failure) return Promise.reject(new EtcdError(ErrorCode.RaftInternal, `etcdserver: ${this.failure.message}`));
-    if (this.stopped) return Promise.reject(new EtcdError(ErrorCode.RaftInternal, "etcdserver: server stopped"));
-    const id = this.nextRequestId++;
-    record.id = id;
-    return new Promise<unknown>((resolve, reject) => {
-      const cancelTimer = this.rt.setTimer(timeoutMs, () => {
-        if (this.waiters.delete(id)) reject(new EtcdError(ErrorCode.RaftInternal, "etcdserver: request timed out"));
-      });
-      this.waiters.set(id, (o) => {
-        cancelTimer();
-        if (o.ok) resolve(o.value);
-        else reject(o.error);
-      });
-      this.queue.push({ id, entry: { type: record.k === "conf" ? "conf" : "normal", data: encodeRecord(record) } });
-      this.kick();
-    });
-  }
+  // ---- the Ready loop ----
 
-  /** Starts a flush unless one is running; proposals arriving meanwhile ride in the next batch. */
+  /** Starts processing unless already running; work arriving meanwhile is picked up by the loop. */
   private kick(): void {
-    if (this.flushing || this.queue.length === 0) return;
-    this.flushing = this.flushLoop().finally(() => {
-      this.flushing = null;
-      if (!this.failure && !this.stopped) this.kick();
-    });
+    if (this.processing || this.stopped || this.failure) return;
+    this.processing = this.readyLoop()
+      .catch((e) => this.fail(e as Error))
+      .finally(() => {
+        this.processing = null;
+        if (!this.stopped && !this.failure && this.raft.hasReady()) this.kick();
+      });
   }
 
-  private async flushLoop(): Promise<void> {
-    while (this.queue.length > 0 && !this.failure) {
-      const batch = this.queue;
-      this.queue = [];
-      try {
-        await this.appendAndApply(batch.map((p) => p.entry));
-      } catch (e) {
-        this.fail(e as Error, batch);
-        return;
-      }
+  private async readyLoop(): Promise<void> {
+    while (!this.failure && this.raft.hasReady()) {
+      const rd = this.raft.ready();
+      await this.handleReady(rd);
+      this.raft.advance(rd);
+      await this.maybeSnapshot();
     }
   }
 
-  /** Persists entries (one fsync), then applies them in order and answers their waiters. */
-  private async appendAndApply(entries: Omit<Entry, "index" | "term">[]): Promise<void> {
-    const numbered: Entry[] = entries.map((e) => ({ ...e, index: ++this.lastIndex, term: this.term }));
-    const commit = this.lastIndex;
-    await this.wal.save({ term: this.term, vote: this.memberId, commit }, numbered);
-    for (const e of numbered) this.applyEntry(e);
-    if (this.appliedIndex - this.snapshotIndex >= this.cfg.snapshotCount) await this.takeSnapshot();
+  private async handleReady(rd: Ready): Promise<void> {
+    if (rd.softState) this.onSoftState(rd.softState);
+    if (rd.snapshot && rd.snapshot.metadata.index > 0) await this.installSnapshot(rd);
+    if (rd.entries.length > 0 || (rd.hardState && rd.mustSync)) {
+      await this.wal.save(rd.hardState ?? null, rd.entries);
+    }
+    if (rd.hardState) {
+      this.raftStorage.setHardState(rd.hardState);
+      this.term = rd.hardState.term;
+      this.commitIndex = rd.hardState.commit;
+    }
+    if (rd.entries.length > 0) this.raftStorage.append(rd.entries);
+    this.send(rd.messages);
+    for (const e of rd.committedEntries) this.applyEntry(e);
+    for (const rs of rd.readStates) this.reads.onReadState(rs.requestCtx, rs.index);
+    this.reads.onApplied();
+  }
+
+  private send(messages: Message[]): void {
+    if (messages.length === 0) return;
+    for (const m of messages) {
+      if (m.type === "MsgApp") this.sendAppend++;
+      else if (m.type === "MsgHeartbeat") this.leaderStatsTracker.heartbeatSent(m.to);
+    }
+    this.transport.send(messages);
+  }
+
+  private onSoftState(s: SoftState): void {
+    if (s.lead !== this.soft.lead) {
+      this.leaderSince = this.rt.now();
+      if (s.lead === "") this.rt.log.info(`raft: ${this.memberId} lost leader ${this.soft.lead} at term ${this.term}`);
+      else this.rt.log.info(`raft: ${this.memberId} elected leader ${s.lead}`);
+      this.reads.retry();
+    }
+    if (s.state === "StateLeader" && this.soft.state !== "StateLeader") this.leaderStatsTracker.reset();
+    this.soft = s;
+  }
+
+  private async installSnapshot(rd: Ready): Promise<void> {
+    const snap = rd.snapshot!;
+    const { index, term } = snap.metadata;
+    await this.wal.saveSnapshot({ index, term });
+    await this.snapshotter.save({ index, term, data: snap.data });
+    this.raftStorage.applySnapshot(snap);
+    const payload = decodeSnapshot(snap.data);
+    this.store.recover(payload.store);
+    this.confState = snap.metadata.confState;
+    this.appliedIndex = index;
+    this.snapshotIndex = index;
+    this.removed = readRemoved(this.store);
+    for (const m of this.members()) this.addPeer(m.id, m.peerURLs);
+    this.rt.log.info(`etcdserver: applied incoming snapshot at index ${index}`);
   }
 
   /** Deterministic: the same entries give the same store on every member and every replay. */
   private applyEntry(e: Entry): void {
     if (e.index <= this.appliedIndex) return;
     this.appliedIndex = e.index;
+    if (e.type === "conf") {
+      this.applyConf(e);
+      return;
+    }
     const record = decodeRecord(e.data);
-    if (record === null) return;
+    if (record === null || record.k !== "store") return;
     let outcome: Outcome;
-    if (record.k === "store") {
+    try {
+      outcome = { ok: true, value: this.store.apply(record.cmd) };
+    } catch (err) {
+      if (!(err instanceof EtcdError)) throw err;
+      outcome = { ok: false, error: err };
+    }
+    this.waiters.trigger(record.id, outcome);
+  }
+
+  private applyConf(e: Entry): void {
+    const cc = decodeConfChange(e.data);
+    const ctx = decodeConfContext(cc.context);
+    const change: ConfChange = {
+      op: cc.type === "addNode" ? "add" : cc.type === "removeNode" ? "remove" : "update",
+      memberId: cc.nodeId,
+      peerURLs: ctx.peerURLs,
+    };
+    // Bootstrap entries add members that are not in the store yet; validation would refuse
+    // nothing else for them, so they skip it.
+    const invalid = ctx.id === "" ? null : this.validateConfChange(change, false);
+    if (invalid) {
+      this.waiters.trigger(ctx.id, { ok: false, error: new EtcdError(ErrorCode.RaftInternal, `etcdserver: ${invalid.kind}`) });
+      return;
+    }
+    this.confState = this.raft.applyConfChange(cc);
+    for (const cmd of confCommands(change)) {
       try {
-        outcome = { ok: true, value: this.store.apply(record.cmd) };
+        this.store.apply(cmd);
       } catch (err) {
         if (!(err instanceof EtcdError)) throw err;
-        outcome = { ok: false, error: err };
       }
-    } else {
-      for (const cmd of confCommands(record.change)) {
-        try {
-          this.store.apply(cmd);
-        } catch (err) {
-          if (!(err instanceof EtcdError)) throw err;
-        }
-      }
-      outcome = { ok: true, value: null };
-      if (record.change.op === "remove" && record.change.memberId === this.memberId) this.removedSelf();
     }
-    const waiter = this.waiters.get(record.id);
-    if (waiter) {
-      this.waiters.delete(record.id);
-      waiter(outcome);
+    if (change.op === "remove") {
+      this.removed.add(change.memberId);
+      if (this.knownPeers.delete(change.memberId)) this.transport.removePeer(change.memberId);
+    } else if (change.memberId !== this.memberId) {
+      this.addPeer(change.memberId, change.peerURLs ?? []);
+    }
+    this.waiters.trigger(ctx.id, { ok: true, value: null });
+    if (change.op === "remove" && change.memberId === this.memberId) this.removedSelf();
+  }
+
+  private addPeer(id: string, peerURLs: string[]): void {
+    if (id === this.memberId || this.removed.has(id) || peerURLs.length === 0) return;
+    if (this.knownPeers.has(id)) {
+      this.transport.updatePeer(id, peerURLs);
+    } else {
+      this.knownPeers.add(id);
+      this.transport.addPeer(id, peerURLs);
     }
   }
 
-  private async takeSnapshot(): Promise<void> {
+  private raftStorageEntries(): Entry[] {
+    const first = this.raftStorage.firstIndex();
+    const last = this.raftStorage.lastIndex();
+    return last >= first ? this.raftStorage.entries(first, last + 1, Number.MAX_SAFE_INTEGER) : [];
+  }
+
+  private peerFromConfEntry(e: Entry): void {
+    if (e.type !== "conf") return;
+    const cc = decodeConfChange(e.data);
+    if (cc.type !== "removeNode") this.addPeer(cc.nodeId, decodeConfContext(cc.context).peerURLs);
+  }
+
+  private async maybeSnapshot(): Promise<void> {
+    if (this.appliedIndex - this.snapshotIndex < this.cfg.snapshotCount) return;
     const index = this.appliedIndex;
-    const term = this.term;
-    const data = encode({ store: this.store.save() });
+    const data = encodeSnapshot({ store: this.store.save(), confState: this.confState });
+    const snap = this.raftStorage.createSnapshot(index, this.confState, data);
+    const term = snap.metadata.term;
     // Marker first: a snapshot file is only trusted when the WAL knows about it.
     await this.wal.saveSnapshot({ index, term });
     await this.snapshotter.save({ index, term, data });
     this.snapshotIndex = index;
-    this.snapshotTerm = term;
+    if (index > SNAPSHOT_CATCH_UP_ENTRIES) this.raftStorage.compact(index - SNAPSHOT_CATCH_UP_ENTRIES);
     await this.wal.release(index);
     if (this.cfg.maxSnapshots > 0) await this.snapshotter.purge(this.cfg.maxSnapshots);
     this.rt.log.info(`etcdserver: saved snapshot at index ${index} (${data.length} bytes)`);
   }
 
-  private startSyncTicker(): void {
-    const tick = (): void => {
-      if (this.stopped || this.failure) return;
-      if (this.store.hasTTL()) {
-        this.proposeRecord({ k: "store", id: 0, cmd: { op: "sync", time: this.rt.now() } }, this.requestTimeout()).catch(() => {});
-      }
-      this.cancelSync = this.rt.setTimer(SYNC_INTERVAL_MS, tick);
-    };
-    this.cancelSync = this.rt.setTimer(SYNC_INTERVAL_MS, tick);
-  }
-
   private removedSelf(): void {
-    this.rt.log.warn("etcdserver: this member has been permanently removed from the cluster; shutting down");
+    this.rt.log.warn("etcdserver: the member has been permanently removed from the cluster; shutting down");
     queueMicrotask(() => void this.stop().then(() => this.resolveDone()));
   }
 
-  private failAll(error: unknown): void {
-    for (const waiter of this.waiters.values()) waiter({ ok: false, error });
-    this.waiters.clear();
-  }
-
-  /** A storage failure: nothing in the batch was acknowledged; stop taking writes and stop the member. */
-  private fail(e: Error, batch: Proposal[]): void {
+  /** A storage failure: nothing unpersisted was acknowledged; stop taking writes and stop the member. */
+  private fail(e: Error): void {
+    if (this.failure) return;
     this.failure = e;
-    this.rt.log.error(`etcdserver: failed to persist entries, stopping: ${e.message}`);
-    const error = new EtcdError(ErrorCode.RaftInternal, `etcdserver: ${e.message}`);
-    for (const p of batch) this.waiters.get(p.id)?.({ ok: false, error });
-    this.failAll(error);
+    this.rt.log.error(`etcdserver: fatal: ${e.message}`);
+    this.waiters.failAll(new EtcdError(ErrorCode.RaftInternal, `etcdserver: ${e.message}`));
+    for (const cancel of this.timers) cancel?.();
+    void this.transport.stop();
     this.rejectDone(e);
   }
-}
-
-/** IDs and the initial member list from --initial-cluster and --initial-cluster-token. */
-async function bootstrapIdentity(cfg: Config): Promise<{ memberId: string; clusterId: string; peers: { id: string; peerURLs: string[] }[] }> {
-  if (cfg.discovery !== "" || cfg.discoverySrv !== "") {
-    throw new Error("bootstrap by --discovery or --discovery-srv needs the Raft cluster support, which is not built yet");
-  }
-  if (cfg.initialClusterState === "existing") {
-    throw new Error("joining an existing cluster (--initial-cluster-state existing) needs the Raft cluster support, which is not built yet");
-  }
-  const byName = new Map<string, string[]>();
-  for (const { name, url } of cfg.initialCluster) byName.set(name, [...(byName.get(name) ?? []), url]);
-  if (!byName.has(cfg.name)) {
-    throw new Error(`couldn't find local name "${cfg.name}" in the initial cluster configuration`);
-  }
-  if (byName.size > 1) {
-    throw new Error("clusters of more than one member need the Raft module, which is not built yet");
-  }
-  const peers = await Promise.all(
-    [...byName.values()].map(async (urls) => ({ id: await deriveMemberId(urls, cfg.initialClusterToken), peerURLs: [...urls].sort() })),
-  );
-  const self = await deriveMemberId(byName.get(cfg.name)!, cfg.initialClusterToken);
-  return { memberId: self, clusterId: await deriveClusterId(peers.map((p) => p.id)), peers };
 }

@@ -10,11 +10,12 @@ export interface ConfChange {
   peerURLs?: string[];
 }
 
-export type LogRecord =
-  /** A store command (a client write, a quorum read, a TTL sync, or a /0 metadata write). */
-  | { k: "store"; id: number; cmd: StoreCommand }
-  /** A membership change. */
-  | { k: "conf"; id: number; change: ConfChange };
+/**
+ * A normal entry's payload: a store command (a client write, a TTL sync, or a /0 metadata
+ * write) and the ID of the request waiting for it. Membership changes travel as Raft conf
+ * entries instead.
+ */
+export type LogRecord = { k: "store"; id: string; cmd: StoreCommand };
 
 export function encodeRecord(r: LogRecord): Uint8Array {
   return encode(r);

@@ -1,15 +1,19 @@
-// Starting a member from a parsed configuration: open its data, serve clients and peers.
+// Starting a member from a parsed configuration: open (or bootstrap) its data, join the
+// Raft cluster through the peer listeners, serve clients, publish itself.
 import type { Config } from "../config.ts";
 import { createClientApp } from "../http/app.ts";
 import { createPeerApp } from "../http/peer.ts";
 import type { Listener, Runtime } from "../runtime.ts";
 import { Member } from "./member.ts";
+import { openMemberData } from "./open.ts";
 
 export interface RunningMember {
   readonly member: Member;
   /** The bound client ports, in --listen-client-urls order (useful with port 0). */
   readonly clientPorts: number[];
-  /** Graceful stop: stop serving, finish in-flight writes, close the WAL. */
+  /** Resolves once the member has published itself to the cluster (ready for clients). */
+  readonly ready: Promise<void>;
+  /** Graceful stop: hand over leadership, stop serving, finish in-flight writes, close the WAL. */
   stop(): Promise<void>;
   /** Resolves when the member stops by itself (removal); rejects with a fatal error. */
   readonly done: Promise<void>;
@@ -23,18 +27,19 @@ function bindAddress(url: string): { hostname: string; port: number } {
 }
 
 export async function startMember(rt: Runtime, cfg: Config): Promise<RunningMember> {
-  if (cfg.proxy !== "off") throw new Error("proxy mode (--proxy on|readonly) is not built yet");
-  const member = await Member.open(rt, cfg);
+  if (cfg.proxy !== "off") throw new Error("proxy mode (--proxy on|readonly) is not wired in yet");
+  const member = new Member(rt, cfg, await openMemberData(rt, cfg));
   const listeners: Listener[] = [];
   const closeAll = async (): Promise<void> => {
     await Promise.all(listeners.splice(0).map((l) => l.close().catch(() => {})));
   };
   try {
-    const peerApp = createPeerApp(member);
+    const peerApp = createPeerApp(member, (req) => member.transport.handle(req));
     for (const url of cfg.listenPeerUrls) {
       listeners.push(await rt.serve(bindAddress(url), (req, info) => peerApp.fetch(req, info)));
       rt.log.info(`embed: listening for peers on ${url}`);
     }
+    await member.start();
     const clientApp = createClientApp(member, { cors: cfg.cors, enableV2: cfg.enableV2 });
     const clientPorts: number[] = [];
     for (const url of cfg.listenClientUrls) {
@@ -43,19 +48,22 @@ export async function startMember(rt: Runtime, cfg: Config): Promise<RunningMemb
       clientPorts.push(l.port);
       rt.log.info(`embed: serving insecure client requests on ${url}`);
     }
-    await member.publish();
-    rt.log.info(`etcdserver: published {Name:${cfg.name} ClientURLs:[${cfg.advertiseClientUrls.join(" ")}]} to cluster ${member.clusterId}`);
-    rt.log.info("etcdmain: ready to serve client requests");
+    const ready = member.publish().then(() => {
+      rt.log.info(`etcdserver: published {Name:${cfg.name} ClientURLs:[${cfg.advertiseClientUrls.join(" ")}]} to cluster ${member.clusterId}`);
+      rt.log.info("etcdmain: ready to serve client requests");
+    });
+    ready.catch(() => {});
     let stopping: Promise<void> | null = null;
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
+        await member.transferLeadership(2000).catch(() => {});
         await closeAll();
         await member.stop();
       })();
       return stopping;
     };
     const done = member.done.finally(() => closeAll());
-    return { member, clientPorts, stop, done };
+    return { member, clientPorts, ready, stop, done };
   } catch (e) {
     await closeAll();
     await member.stop();

@@ -57,7 +57,7 @@ function ttlOf(expireAt: number | null | undefined): number | null {
 export class Store {
   private root: Node;
   private currentIndex = 0;
-  private readonly heap = new TTLHeap();
+  private heap = new TTLHeap();
   private readonly hub: WatcherHub;
   private counters: StatCounters;
 
@@ -190,6 +190,20 @@ export class Store {
       history: this.hub.history.events(),
       stats: { ...this.counters },
     };
+  }
+
+  /**
+   * Replaces the contents with a snapshot, in place (a member installing its leader's
+   * snapshot): tree, index, TTLs, history and counters are the snapshot's; registered
+   * watchers stay registered and see what comes next.
+   */
+  recover(s: StoreSnapshot): void {
+    const fresh = Store.restore(s);
+    this.root = fresh.root;
+    this.currentIndex = fresh.currentIndex;
+    this.heap = fresh.heap;
+    this.hub.history = fresh.hub.history;
+    this.counters = fresh.counters;
   }
 
   static restore(s: StoreSnapshot, opts: StoreOptions = {}): Store {

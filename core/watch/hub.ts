@@ -19,7 +19,7 @@ export function isHiddenBelow(watchPath: string, keyPath: string): boolean {
 }
 
 export class WatcherHub {
-  readonly history: EventHistory;
+  history: EventHistory;
   private readonly bufferSize: number;
   private readonly watchers = new Map<string, Set<HubWatcher>>();
   /** Watchers registered right now. */

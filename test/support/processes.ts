@@ -125,6 +125,11 @@ export interface MemberOptions {
    * client port answers /version (members of a cluster that is still forming).
    */
   waitFor?: "healthy" | "listening";
+  /**
+   * The whole flag list, replacing the standard member flags (memberFlags): a v2 proxy
+   * (`--proxy on ...`) or any other command line that is not a plain member.
+   */
+  flags?: string[];
 }
 
 /** The argv etcd understands; our members take the same flags. */
@@ -253,7 +258,7 @@ export class Member {
   spawn(): void {
     if (this.running) throw new Error(`${this.describe()} is already running`);
     installExitHook();
-    const flags = memberFlags({
+    const flags = this.opts.flags ?? memberFlags({
       name: this.name, dataDir: this.dataDir, clientURL: this.clientURL, peerURL: this.peerURL,
       initialCluster: this.initialCluster,
       ...(this.opts.initialClusterState ? { initialClusterState: this.opts.initialClusterState } : {}),
