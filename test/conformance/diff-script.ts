@@ -7,6 +7,7 @@
 //   @base+N                   the server's index when the script started, plus N
 //   @pad:<token>              the same, zero-padded to 20 digits (in-order key names)
 
+import { seededRandom } from "../support/random.ts";
 export type Pairs = Record<string, string>;
 
 export interface ReqStep {
@@ -233,17 +234,8 @@ export function scriptedSteps(): Step[] {
   return s;
 }
 
-/** A small seeded PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG. */
+export const prng = seededRandom;
 
 /**
  * Random operations over a small key space. `known` maps a key to its last modifiedIndex

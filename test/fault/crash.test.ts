@@ -18,6 +18,7 @@ import { req } from "../support/http.ts";
 import type { Res } from "../support/http.ts";
 import { etcdInstalled, parseTargets, startMember } from "../support/processes.ts";
 import type { Member, TargetName } from "../support/processes.ts";
+import { seededRandom as rng } from "../support/random.ts";
 
 const SEED = process.env.CRASH_SEED !== undefined ? Number(process.env.CRASH_SEED) : Date.now() % 2_147_483_647;
 const TARGETS = parseTargets(process.env.TARGETS ?? "node,bun,deno");
@@ -26,17 +27,6 @@ const CLIENTS = 8;
 const STREAM_LIMIT_MS = 10_000;
 console.log(`crash test seed ${SEED} (replay: CRASH_SEED=${SEED} TARGETS=${TARGETS.join(",")})`);
 
-/** mulberry32: a small seeded generator. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function seedFor(...parts: (string | number)[]): number {
   let h = SEED >>> 0;

@@ -19,6 +19,9 @@ import type {
   ServeOptions,
   SrvRecord,
 } from "../../core/runtime.ts";
+import { seededRandom } from "./random.ts";
+
+export { seededRandom };
 
 export interface LogLine {
   level: LogLevel;
@@ -136,17 +139,6 @@ export interface MemoryRuntimeOptions {
   monoStart?: number;
 }
 
-/** mulberry32. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Lets every promise chain that is ready to run finish (one macrotask turn drains them). */
 export function settle(): Promise<void> {
