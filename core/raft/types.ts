@@ -133,6 +133,13 @@ export interface RaftConfig {
   /** Uniform in [0, 1): used only for the randomized election timeout (seeded in simulation). */
   random: () => number;
   logger?: { debug(msg: string): void; info(msg: string): void; warn(msg: string): void };
+  /** Largest total entry data in one Ready's committedEntries (default: maxSizePerMsg; at least one entry). */
+  maxCommittedSizePerReady?: number;
+  /**
+   * TEST ONLY — never set in production. Lets a leader commit entries of earlier terms by counting
+   * replicas (the classic Raft bug, Figure 8 of the paper), so that simulations can prove they catch it.
+   */
+  unsafeCommitOldTerms?: boolean;
 }
 
 /** Progress of a follower as the leader tracks it (for /v2/stats/leader and tests). */

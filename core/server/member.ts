@@ -40,6 +40,12 @@ const SYNC_INTERVAL_MS = 500;
 /** Entries kept in the Raft log after a snapshot, for followers a little behind. */
 const SNAPSHOT_CATCH_UP_ENTRIES = 5000;
 
+interface PendingProposal {
+  id: string;
+  data: Uint8Array | null;
+  conf: RaftConfChange | null;
+}
+
 export class Member implements MemberApi {
   readonly store: Store;
   readonly name: string;
@@ -66,6 +72,8 @@ export class Member implements MemberApi {
   private readonly bootstrapPeers: string[];
 
   private processing: Promise<void> | null = null;
+  /** Proposals waiting for a leader (see submit). */
+  private held: PendingProposal[] = [];
   private failure: Error | null = null;
   private stopped = false;
   private published = false;
@@ -141,6 +149,8 @@ export class Member implements MemberApi {
         this.raft.reportSnapshot(id, ok);
         this.kick();
       },
+      // A peer answered 410: this member was removed while it could not hear about it.
+      onRemovedSelf: () => this.removedSelf(),
     });
     // Peers known now: from the snapshot's membership, and from a new member's bootstrap list.
     for (const m of readMembers(this.store)) this.addPeer(m.id, m.peerURLs);
@@ -167,6 +177,7 @@ export class Member implements MemberApi {
     const tick = (): void => {
       if (this.stopped || this.failure) return;
       this.raft.tick();
+      this.resubmitHeld();
       this.kick();
       this.timers[0] = this.rt.setTimer(this.cfg.heartbeatInterval, tick);
     };
@@ -351,14 +362,37 @@ export class Member implements MemberApi {
         if (o.ok) resolve(o.value);
         else reject(o.error);
       });
-      try {
-        if (conf) this.raft.proposeConfChange(conf);
-        else this.raft.propose(data!);
-      } catch (e) {
-        if (!(e instanceof ProposalDroppedError)) throw e;
-      }
-      this.kick();
+      this.submit({ id, data, conf });
     });
+  }
+
+  /**
+   * Hands a proposal to Raft. Without a known leader (an election), or while Raft refuses it
+   * (a leader transfer), it waits here and is retried, as etcd's proposals wait for a leader
+   * rather than fail; the request's timeout still bounds it.
+   */
+  private submit(p: PendingProposal): void {
+    if (this.soft.lead === "") {
+      this.held.push(p);
+      return;
+    }
+    try {
+      if (p.conf) this.raft.proposeConfChange(p.conf);
+      else this.raft.propose(p.data!);
+    } catch (e) {
+      if (!(e instanceof ProposalDroppedError)) throw e;
+      this.held.push(p);
+      return;
+    }
+    this.kick();
+  }
+
+  /** Retries held proposals whose requests are still waiting. */
+  private resubmitHeld(): void {
+    if (this.held.length === 0 || this.soft.lead === "") return;
+    const held = this.held;
+    this.held = [];
+    for (const p of held) if (this.waiters.isWaiting(p.id)) this.submit(p);
   }
 
   private linearizableRead(timeoutMs: number): Promise<void> {
@@ -493,10 +527,13 @@ export class Member implements MemberApi {
       this.leaderSince = this.rt.now();
       if (s.lead === "") this.rt.log.info(`raft: ${this.memberId} lost leader ${this.soft.lead} at term ${this.term}`);
       else this.rt.log.info(`raft: ${this.memberId} elected leader ${s.lead}`);
-      this.reads.retry();
     }
     if (s.state === "StateLeader" && this.soft.state !== "StateLeader") this.leaderStatsTracker.reset();
     this.soft = s;
+    if (s.lead !== "") {
+      this.reads.retry();
+      queueMicrotask(() => this.resubmitHeld());
+    }
   }
 
   private async installSnapshot(rd: Ready): Promise<void> {
@@ -607,6 +644,7 @@ export class Member implements MemberApi {
   }
 
   private removedSelf(): void {
+    if (this.stopped) return;
     this.rt.log.warn("etcdserver: the member has been permanently removed from the cluster; shutting down");
     queueMicrotask(() => void this.stop().then(() => this.resolveDone()));
   }

@@ -18,6 +18,10 @@ export class Waiters {
     this.pending.set(id, settle);
   }
 
+  isWaiting(id: string): boolean {
+    return this.pending.has(id);
+  }
+
   /** Drop a waiter (timed out); its entry may still apply later, unobserved. */
   forget(id: string): boolean {
     return this.pending.delete(id);

@@ -87,7 +87,7 @@ export const DEFAULT_TUNING: TransportTuning = {
   chunkBytes: 256 * 1024,
   unreachableIntervalMs: 100,
   logIntervalMs: 5000,
-  inboundPipelineRequests: 64,
+  inboundPipelineRequests: 16,
   inboundSnapshotRequests: 4,
 };
 
