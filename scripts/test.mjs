@@ -29,6 +29,8 @@ const steps = [
   { name: "runtime conformance (bun)", cmd: bun, args: ["test/runtime/bun.test.ts"] },
   { name: "runtime conformance (deno)", cmd: deno, args: ["run", "-A", "test/runtime/deno.deno.ts"] },
   ...findTests(join(root, "dist/test/conformance"), /\.test\.js$/).map((f) => ({ name: f.slice(root.length), cmd: "node", args: [f] })),
+  ...findTests(join(root, "dist/test/proxy"), /\.test\.js$/).map((f) => ({ name: f.slice(root.length), cmd: "node", args: [f] })),
+  ...findTests(join(root, "dist/test/cluster"), /\.test\.js$/).map((f) => ({ name: f.slice(root.length), cmd: "node", args: [f] })),
   ...findTests(join(root, "dist/test/fault"), /\.test\.js$/).map((f) => ({ name: f.slice(root.length), cmd: "node", args: [f] })),
 ].filter((s) => only.length === 0 || only.some((o) => s.name.includes(o)));
 

@@ -177,7 +177,7 @@ export class ClusterEndpoints {
     this.order = this.shuffle(clients);
     if (!this.announced && clients.length > 0) {
       this.announced = true;
-      this.opts.log?.info(`proxy/httpproxy: endpoints found [${clients.map((c) => JSON.stringify(c)).join(" ")}]`);
+      this.opts.log?.info(`httpproxy: endpoints found [${clients.map((c) => JSON.stringify(c)).join(" ")}]`);
     }
     await this.save();
     if (changed) for (const fn of this.listeners) fn([...clients]);

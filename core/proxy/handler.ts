@@ -185,7 +185,7 @@ export function createProxyHandler(opts: ProxyHandlerOptions): ProxyHandler {
         body = new Uint8Array(await req.arrayBuffer());
       } catch (e) {
         const msg = `failed to read request body: ${describe(e)}`;
-        log?.info(`proxy/httpproxy: ${msg}`);
+        log?.info(`httpproxy: ${msg}`);
         return httpError(500, "httpproxy: " + msg, cors);
       }
     }
@@ -200,7 +200,7 @@ export function createProxyHandler(opts: ProxyHandlerOptions): ProxyHandler {
 
     const endpoints = available();
     if (endpoints.length === 0) {
-      log?.info("proxy/httpproxy: zero endpoints currently available");
+      log?.info("httpproxy: zero endpoints currently available");
       return httpError(503, "httpproxy: zero endpoints currently available", cors);
     }
 
@@ -214,7 +214,7 @@ export function createProxyHandler(opts: ProxyHandlerOptions): ProxyHandler {
     for (const ep of endpoints) {
       const origin = endpointOrigin(ep);
       if (origin === null) {
-        log?.info(`proxy/httpproxy: upstream URL invalid: ${ep}`);
+        log?.info(`httpproxy: upstream URL invalid: ${ep}`);
         continue;
       }
       try {
@@ -225,10 +225,10 @@ export function createProxyHandler(opts: ProxyHandlerOptions): ProxyHandler {
       } catch (e) {
         if (req.signal.aborted) {
           req.signal.removeEventListener("abort", onClientGone);
-          log?.info(`proxy/httpproxy: client closed request prematurely`);
+          log?.info(`httpproxy: client closed request prematurely`);
           return new Response(null, { status: 499 });
         }
-        log?.info(`proxy/httpproxy: failed to direct request to ${origin}: ${describe(e)}`);
+        log?.info(`httpproxy: failed to direct request to ${origin}: ${describe(e)}`);
         markFailed(ep);
       }
     }
@@ -236,7 +236,7 @@ export function createProxyHandler(opts: ProxyHandlerOptions): ProxyHandler {
     if (res === null) {
       req.signal.removeEventListener("abort", onClientGone);
       const msg = `unable to get response from ${endpoints.length} endpoint(s)`;
-      log?.info(`proxy/httpproxy: ${msg}`);
+      log?.info(`httpproxy: ${msg}`);
       return httpError(502, "httpproxy: " + msg, cors);
     }
 

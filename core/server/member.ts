@@ -259,6 +259,8 @@ export class Member implements MemberApi {
     if (this.failure || this.stopped || this.soft.lead === "") return false;
     try {
       await this.linearizableRead(1000);
+      // etcd's health check is a quorum get of the root, which its store counts.
+      this.store.get("/", false, false);
       return true;
     } catch {
       return false;

@@ -4,8 +4,10 @@ import type { Config } from "../config.ts";
 import { createClientApp } from "../http/app.ts";
 import { createPeerApp } from "../http/peer.ts";
 import type { Listener, Runtime } from "../runtime.ts";
+import { type RunningProxy, startProxy } from "../proxy/start.ts";
 import { Member } from "./member.ts";
-import { openMemberData } from "./open.ts";
+import { ClusterFullError, openMemberData } from "./open.ts";
+import { hasData } from "./storage.ts";
 
 export interface RunningMember {
   readonly member: Member;
@@ -26,9 +28,28 @@ function bindAddress(url: string): { hostname: string; port: number } {
   return { hostname, port };
 }
 
-export async function startMember(rt: Runtime, cfg: Config): Promise<RunningMember> {
-  if (cfg.proxy !== "off") throw new Error("proxy mode (--proxy on|readonly) is not wired in yet");
-  const member = new Member(rt, cfg, await openMemberData(rt, cfg));
+/**
+ * Starts what the configuration and data dir call for: a member, or a v2 proxy (--proxy on|
+ * readonly, a data dir holding a proxy's state, or a discovery that found the cluster full
+ * with --discovery-fallback proxy).
+ */
+export async function startMember(rt: Runtime, cfg: Config): Promise<RunningMember | RunningProxy> {
+  const isMemberDir = await hasData(rt, cfg);
+  const isProxyDir = !isMemberDir && (await rt.fs.exists(`${cfg.dataDir}/proxy`));
+  if (!isMemberDir && (cfg.proxy !== "off" || isProxyDir)) return startProxy(rt, cfg);
+  let data;
+  try {
+    data = await openMemberData(rt, cfg);
+  } catch (e) {
+    if (!(e instanceof ClusterFullError)) throw e;
+    if (cfg.discoveryFallback !== "proxy") throw e;
+    rt.log.warn("etcdmain: discovery cluster full, falling back to proxy");
+    return startProxy(rt, cfg, { peerURLs: e.peerURLs, clientURLs: e.clientURLs });
+  }
+  return serveMember(rt, cfg, new Member(rt, cfg, data));
+}
+
+async function serveMember(rt: Runtime, cfg: Config, member: Member): Promise<RunningMember> {
   const listeners: Listener[] = [];
   const closeAll = async (): Promise<void> => {
     await Promise.all(listeners.splice(0).map((l) => l.close().catch(() => {})));

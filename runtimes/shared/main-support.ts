@@ -4,7 +4,7 @@
 import { parseConfig, versionText, type Config, type HostInfo } from "../../core/config.ts";
 import { createLogger } from "../../core/log.ts";
 import type { Logger, Runtime } from "../../core/runtime.ts";
-import { startMember, type RunningMember } from "../../core/server/start.ts";
+import { startMember } from "../../core/server/start.ts";
 
 export type StopSignal = "SIGINT" | "SIGTERM";
 
@@ -53,7 +53,7 @@ export async function runMain(h: MainHost): Promise<number | undefined> {
   for (const line of parsed.warnings) log.warn(line);
 
   const rt = h.createRuntime(createLogger(write, () => h.now(), { level: config.logLevel }));
-  let member: RunningMember | undefined;
+  let member: { stop(): Promise<void>; readonly done: Promise<void> } | undefined;
   let stopping = false;
   const onSignal = (signal: StopSignal) => (): void => {
     if (stopping || member === undefined) {
@@ -73,14 +73,15 @@ export async function runMain(h: MainHost): Promise<number | undefined> {
   h.onSignal("SIGINT", onSignal("SIGINT"));
   h.onSignal("SIGTERM", onSignal("SIGTERM"));
 
+  let running: { stop(): Promise<void>; readonly done: Promise<void> };
   try {
-    member = await startMember(rt, config);
+    running = member = await startMember(rt, config);
   } catch (err) {
     log.error(errorText(err));
     h.exit(1);
     return undefined;
   }
-  member.done.then(
+  running.done.then(
     () => {
       if (stopping) return; // the signal handler exits once stop() resolves
       log.info("the member has stopped");

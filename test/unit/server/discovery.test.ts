@@ -4,7 +4,7 @@
 //
 //   npx tsc -p tsconfig.json && node dist/test/unit/server/discovery.test.js
 //   ./node_modules/.bin/bun test/unit/server/discovery.test.ts
-import { suite } from "uvu";
+import { suite, test as test0 } from "uvu";
 import * as assert from "uvu/assert";
 import {
   DiscoveryError,
@@ -20,7 +20,9 @@ import {
 import type { DiscoveryRuntime } from "../../../core/server/discovery.ts";
 import { memberId } from "../../../core/server/ids.ts";
 import { RecordingLogger } from "../../support/memory-runtime.ts";
-import { etcdInstalled, parseTargets, startMember } from "../../support/processes.ts";
+import { spawn } from "node:child_process";
+import { rmSync } from "node:fs";
+import { etcdBinary, etcdInstalled, freePorts, parseTargets, startMember, tempDir } from "../../support/processes.ts";
 import type { Member, TargetName } from "../../support/processes.ts";
 
 const realRuntime: DiscoveryRuntime = {
@@ -218,8 +220,53 @@ function discoverySuite(target: TargetName): void {
     assert.equal(extra, { kind: "full", initialCluster: `${m.name}=${m.peerURL}`, peerURLs: [m.peerURL], clientURLs: [m.clientURL] });
   });
 
+  if (etcdInstalled()) {
+    s("interop: a real etcd member and our joiner bootstrap the same cluster through one token", async () => {
+      const url = tokenURL(newToken());
+      await put(`${url}/_config/size`, "2");
+      const [client, peer] = await freePorts(2);
+      const dir = tempDir("etcd-ts-disc-etcd-");
+      const etcdPeer = `http://127.0.0.1:${peer}`;
+      const child = spawn(etcdBinary()!, [
+        "--name", "real", "--data-dir", dir,
+        "--listen-client-urls", `http://127.0.0.1:${client}`, "--advertise-client-urls", `http://127.0.0.1:${client}`,
+        "--listen-peer-urls", etcdPeer, "--initial-advertise-peer-urls", etcdPeer,
+        "--discovery", url,
+      ], { stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout!.on("data", (d) => (out += d));
+      child.stderr!.on("data", (d) => (out += d));
+      try {
+        const ours = await joiner(url, "ours", 10081);
+        assert.is(ours.kind, "ok", out);
+        const nodes = await list(url);
+        assert.is(nodes.length, 2);
+        const etcdNode = nodes.find((n) => n.value === `real=${etcdPeer}`);
+        assert.ok(etcdNode, JSON.stringify(nodes));
+        // etcd registered under the ID we derive for it (discovery URL as the token).
+        assert.is(etcdNode!.key.slice(etcdNode!.key.lastIndexOf("/") + 1), await memberId([etcdPeer], url));
+        if (ours.kind === "ok") assert.is(ours.initialCluster, nodes.map((n) => n.value).join(","));
+        // etcd found the same two members (it then waits for ours to start, which never happens).
+        for (let i = 0; i < 100 && !out.includes("found 2 needed peer(s)"); i++) await new Promise((r) => setTimeout(r, 50));
+        assert.ok(out.includes("found 2 needed peer(s)"), out);
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) {
+          const exited = new Promise((r) => child.once("exit", r));
+          child.kill("SIGKILL");
+          await exited;
+        }
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
   s.run();
 }
+
+test0("member IDs for discovery use the discovery URL as token (observed with etcd 3.4.23)", async () => {
+  assert.is(await memberId(["http://127.0.0.1:45380"], "http://127.0.0.1:42379/v2/keys/_etcd/registry/dup"), "fe6593168a0b3f36");
+});
+test0.run();
 
 const targets = parseTargets(process.env.DISCOVERY_TARGETS ?? "node,etcd").filter((t) => t !== "etcd" || etcdInstalled());
 for (const t of targets) discoverySuite(t);
