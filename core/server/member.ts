@@ -72,6 +72,8 @@ export class Member implements MemberApi {
   private readonly bootstrapPeers: string[];
 
   private processing: Promise<void> | null = null;
+  /** Linearizable reads waiting for their read index to be applied (see linearizableRead). */
+  private readonly waitingReads = new Set<(error: EtcdError | null) => void>();
   /** Proposals waiting for a leader (see submit). */
   private held: PendingProposal[] = [];
   private failure: Error | null = null;
@@ -306,8 +308,20 @@ export class Member implements MemberApi {
     this.stopped = true;
     for (const cancel of this.timers) cancel?.();
     await this.processing;
-    this.waiters.failAll(new EtcdError(ErrorCode.RaftInternal, "etcdserver: server stopped"));
-    await this.transport.stop();
+    const stoppedError = new EtcdError(ErrorCode.RaftInternal, "etcdserver: server stopped");
+    this.waiters.failAll(stoppedError);
+    this.failReads(stoppedError);
+    // Bounded: a peer connection that will not close must not keep a stopping member alive.
+    await new Promise<void>((resolve) => {
+      const cancel = this.rt.setTimer(2000, () => {
+        this.rt.log.warn("rafthttp: peer connections did not close within 2 s; stopping anyway");
+        resolve();
+      });
+      void this.transport.stop().finally(() => {
+        cancel();
+        resolve();
+      });
+    });
     await this.wal.close();
     this.rt.log.info("etcdserver: stopped");
   }
@@ -399,20 +413,26 @@ export class Member implements MemberApi {
 
   private linearizableRead(timeoutMs: number): Promise<void> {
     if (this.failure) return Promise.reject(new EtcdError(ErrorCode.RaftInternal, `etcdserver: ${this.failure.message}`));
+    if (this.stopped) return Promise.reject(new EtcdError(ErrorCode.RaftInternal, "etcdserver: server stopped"));
     return new Promise<void>((resolve, reject) => {
       let settled = false;
-      const cancel = this.rt.setTimer(timeoutMs, () => {
-        if (settled) return;
-        settled = true;
-        reject(this.timeoutError());
-      });
-      this.reads.wait().then(() => {
+      const finish = (error: EtcdError | null): void => {
         if (settled) return;
         settled = true;
         cancel();
-        resolve();
-      });
+        this.waitingReads.delete(finish);
+        if (error) reject(error);
+        else resolve();
+      };
+      const cancel = this.rt.setTimer(timeoutMs, () => finish(this.timeoutError()));
+      // A failure or stop ends the wait at once, as it does for waiting proposals.
+      this.waitingReads.add(finish);
+      this.reads.wait().then(() => finish(null));
     });
+  }
+
+  private failReads(error: EtcdError): void {
+    for (const finish of [...this.waitingReads]) finish(error);
   }
 
   // ---- membership checks ----
@@ -465,6 +485,8 @@ export class Member implements MemberApi {
 
   /** The leader's periodic duties: TTL expiry through sync entries, settling the cluster version. */
   private leaderDuties(): void {
+    // Any member: a read round Raft dropped (no leader yet, or the leader not ready) is asked again.
+    this.reads.retry();
     if (this.soft.state !== "StateLeader") return;
     if (this.store.hasTTL()) {
       this.proposeEntry((id) => ({ data: encodeRecord({ k: "store", id, cmd: { op: "sync", time: this.rt.now() } }), conf: null })).catch(() => {});
@@ -472,7 +494,6 @@ export class Member implements MemberApi {
     if (this.published && readClusterVersion(this.store) === null) {
       this.proposeEntry((id) => ({ data: encodeRecord({ k: "store", id, cmd: versionCommand(CLUSTER_VERSION) }), conf: null })).catch(() => {});
     }
-    this.reads.retry();
   }
 
   // ---- the Ready loop ----
@@ -656,7 +677,9 @@ export class Member implements MemberApi {
     if (this.failure) return;
     this.failure = e;
     this.rt.log.error(`etcdserver: fatal: ${e.message}`);
-    this.waiters.failAll(new EtcdError(ErrorCode.RaftInternal, `etcdserver: ${e.message}`));
+    const error = new EtcdError(ErrorCode.RaftInternal, `etcdserver: ${e.message}`);
+    this.waiters.failAll(error);
+    this.failReads(error);
     for (const cancel of this.timers) cancel?.();
     void this.transport.stop();
     this.rejectDone(e);
