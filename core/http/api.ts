@@ -54,6 +54,8 @@ export interface MemberApi {
   addMember(peerURLs: string[]): Promise<MemberInfo | MemberChangeError>;
   removeMember(id: string): Promise<MemberChangeError | null>;
   updateMember(id: string, peerURLs: string[]): Promise<MemberChangeError | null>;
+  /** Where the HTTP layer reports failures it answers with a bare 500. */
+  readonly log?: { warn(msg: string): void };
   /** "3.4.0" once decided, else "not_decided". */
   clusterVersion(): string;
 }

@@ -1,5 +1,6 @@
 // /v2/members: list, leader, add, remove, update peer URLs.
 import { jsonString } from "../store/json.ts";
+import { EtcdError } from "../errors.ts";
 import type { MemberApi, MemberChangeError, MemberInfo } from "./api.ts";
 import { goUnmarshalPeerURLs } from "./go-json.ts";
 import { json, methodNotAllowed, text } from "./responses.ts";
@@ -46,6 +47,16 @@ function changeError(e: MemberChangeError, headers: Record<string, string>): Res
 
 /** `rest` is the path after "/v2/members" with its leading "/" removed. */
 export async function handleMembers(m: MemberApi, req: Request, rest: string): Promise<Response> {
+  try {
+    return await serveMembers(m, req, rest);
+  } catch (e) {
+    // etcd answers any other failure (timeout, no leader, stopped) with a bare 500.
+    m.log?.warn(`etcdhttp: /v2/members ${req.method} failed: ${(e as Error)?.message ?? e}${e instanceof EtcdError ? ` (${e.cause})` : ""}`);
+    return httpError(500, "Internal Server Error", { "X-Etcd-Cluster-Id": m.clusterId });
+  }
+}
+
+async function serveMembers(m: MemberApi, req: Request, rest: string): Promise<Response> {
   if (!METHODS.includes(req.method)) return methodNotAllowed(METHODS);
   // etcd's root-access check reads the v2 auth state for writes (a failed get while auth is off).
   if (req.method !== "GET") m.store.countAuthProbe();

@@ -52,6 +52,7 @@ export class Member implements MemberApi {
   readonly memberId: string;
   readonly clusterId: string;
   readonly transport: Transport;
+  readonly log: { warn(msg: string): void };
 
   private readonly raft: RawNode;
   private readonly raftStorage: MemoryStorage;
@@ -91,6 +92,7 @@ export class Member implements MemberApi {
 
   constructor(private readonly rt: Runtime, private readonly cfg: Config, data: OpenedData) {
     this.name = cfg.name;
+    this.log = rt.log;
     this.store = data.store;
     this.memberId = data.memberId;
     this.clusterId = data.clusterId;
