@@ -37,6 +37,8 @@ import { type Outcome, Waiters } from "./waiters.ts";
 export const CLUSTER_VERSION = "3.4.0";
 /** How often the leader proposes a TTL sync while TTL keys exist (etcd's SyncTicker). */
 const SYNC_INTERVAL_MS = 500;
+/** How long a removed member keeps running so that its last messages reach the others. */
+const REMOVAL_LINGER_MS = 1000;
 /** Entries kept in the Raft log after a snapshot, for followers a little behind. */
 const SNAPSHOT_CATCH_UP_ENTRIES = 5000;
 
@@ -73,6 +75,7 @@ export class Member implements MemberApi {
   private readonly bootstrapPeers: string[];
 
   private processing: Promise<void> | null = null;
+  private removing = false;
   /** Linearizable reads waiting for their read index to be applied (see linearizableRead). */
   private readonly waitingReads = new Set<(error: EtcdError | null) => void>();
   /** Proposals waiting for a leader (see submit). */
@@ -669,9 +672,12 @@ export class Member implements MemberApi {
   }
 
   private removedSelf(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.removing) return;
+    this.removing = true;
     this.rt.log.warn("etcdserver: the member has been permanently removed from the cluster; shutting down");
-    queueMicrotask(() => void this.stop().then(() => this.resolveDone()));
+    // Linger briefly so the messages already queued go out: a leader that applied its own
+    // removal still has to tell the others that the removal committed (and hand over).
+    this.rt.setTimer(REMOVAL_LINGER_MS, () => void this.stop().then(() => this.resolveDone()));
   }
 
   /** A storage failure: nothing unpersisted was acknowledged; stop taking writes and stop the member. */
