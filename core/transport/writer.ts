@@ -80,7 +80,6 @@ export class StreamWriter {
   /** End the stream (a clean end of the body unless the consumer is gone or stuck). */
   close(reason: WriterCloseReason): void {
     if (this.closedFlag) return;
-    console.error("DBG writer close", this.peerId, reason, Date.now() % 100000, "wake", !!this.wake, "q", this.queue.length);
     this.closedFlag = true;
     this.cancelTimer?.();
     this.cancelTimer = undefined;
