@@ -8,6 +8,11 @@ export interface AppendHandle {
   append(data: Uint8Array): Promise<void>;
   /** Make every appended byte durable (fdatasync). */
   sync(): Promise<void>;
+  /**
+   * Optional: sync() on the calling thread, blocking it (throws on failure). Cheaper than a
+   * round trip to a worker thread when the caller has nothing else to do meanwhile.
+   */
+  syncNow?(): void;
   close(): Promise<void>;
 }
 
@@ -92,6 +97,11 @@ export interface Runtime {
   monotonic(): number;
   /** Run fn once after ms; returns a function that cancels it. */
   setTimer(ms: number, fn: () => void): () => void;
+  /**
+   * Optional: run fn soon, once the I/O callbacks ready now have run (setImmediate). Lets the
+   * member see whether more work is arriving before it blocks on a small WAL sync.
+   */
+  defer?(fn: () => void): void;
   /** Uniform in [0, 1); seeded in simulation. */
   random(): number;
   readonly fs: FileSystem;

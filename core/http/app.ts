@@ -6,6 +6,7 @@ import type { RequestInfo } from "../runtime.ts";
 import type { MemberApi } from "./api.ts";
 import { handleKeys } from "./keys.ts";
 import { handleMembers } from "./members.ts";
+import { addHeaders, reply } from "./reply.ts";
 import { json, methodNotAllowed, notFound, text } from "./responses.ts";
 import { cleanServePath } from "./serve-path.ts";
 import { escapePath, unescape } from "./url-escape.ts";
@@ -17,16 +18,17 @@ export interface ClientAppOptions {
   enableV2?: boolean;
 }
 
-function corsHeaders(origins: string[], origin: string | null): Record<string, string> {
-  let allow = "";
-  if (origins.includes("*")) allow = "*";
-  else if (origin !== null && origins.includes(origin)) allow = origin;
-  const h: Record<string, string> = {
-    "Access-Control-Allow-Methods": "POST, GET, OPTIONS, PUT, DELETE",
-    "Access-Control-Allow-Headers": "accept, content-type, authorization",
-  };
-  if (allow !== "") h["Access-Control-Allow-Origin"] = allow;
-  return h;
+const CORS_BASE: Readonly<Record<string, string>> = {
+  "Access-Control-Allow-Methods": "POST, GET, OPTIONS, PUT, DELETE",
+  "Access-Control-Allow-Headers": "accept, content-type, authorization",
+};
+const CORS_ANY: Readonly<Record<string, string>> = { ...CORS_BASE, "Access-Control-Allow-Origin": "*" };
+
+/** The CORS headers of a response (shared objects: read, never modified). */
+function corsHeaders(origins: string[], anyOrigin: boolean, origin: string | null): Readonly<Record<string, string>> {
+  if (anyOrigin) return CORS_ANY;
+  if (origin !== null && origins.includes(origin)) return { ...CORS_BASE, "Access-Control-Allow-Origin": origin };
+  return CORS_BASE;
 }
 
 /** Splits a request target into its decoded path and raw query (Go's URL.Path and RawQuery). */
@@ -49,19 +51,21 @@ function goRedirect(method: string, location: string): Response {
   let body: string | null = null;
   if (method === "GET" || method === "HEAD") headers["Content-Type"] = "text/html; charset=utf-8";
   if (method === "GET") body = `<a href="${location.replace(/&/g, "&amp;").replace(/"/g, "&#34;")}">Moved Permanently</a>.\n\n`;
-  return new Response(body, { status: 301, headers });
+  return reply(301, headers, body);
 }
 
 export function createClientApp(m: MemberApi, opts: ClientAppOptions = {}): Hono {
   const origins = opts.cors ?? ["*"];
+  const anyOrigin = origins.includes("*");
+  const enableV2 = opts.enableV2 ?? true;
   const app = new Hono();
 
   app.all("*", async (c) => {
     const req = c.req.raw;
-    const cors = corsHeaders(origins, req.headers.get("origin"));
+    const cors = corsHeaders(origins, anyOrigin, anyOrigin ? null : req.headers.get("origin"));
     const info = c.env as RequestInfo | undefined;
-    const res = await route(m, req, info?.rawTarget ?? targetOf(req.url), opts.enableV2 ?? true);
-    for (const [k, v] of Object.entries(cors)) res.headers.set(k, v);
+    const res = await route(m, req, info?.rawTarget ?? targetOf(req.url), enableV2);
+    addHeaders(res, cors);
     return res;
   });
   return app;
@@ -74,7 +78,7 @@ function targetOf(url: string): string {
 }
 
 async function route(m: MemberApi, req: Request, target: string, enableV2: boolean): Promise<Response> {
-  if (req.method === "OPTIONS") return new Response(null, { status: 200 });
+  if (req.method === "OPTIONS") return reply(200, {}, null);
   const url = splitTarget(target);
   if (url === null) return text("400 Bad Request", 400);
   const { path, rawQuery } = url;

@@ -6,10 +6,10 @@ import type { StoreCommand, StoreEvent, Watcher } from "../store/types.ts";
 import type { MemberApi } from "./api.ts";
 import { FormError, readForm } from "./form.ts";
 import { type KeyRequest, expireAt, parseKeyRequest } from "./key-request.ts";
+import { type ReplyStream, reply } from "./reply.ts";
 import { errorResponse, methodNotAllowed } from "./responses.ts";
 
 const KEY_METHODS = ["HEAD", "GET", "PUT", "POST", "DELETE"];
-const encoder = new TextEncoder();
 
 /** The store command for a write, as etcd's applyV2 dispatches it. */
 export function commandFor(r: KeyRequest, now: number): StoreCommand {
@@ -46,25 +46,18 @@ function casCommand(r: KeyRequest, exp: number | null): StoreCommand {
   };
 }
 
-function clusterHeaders(m: MemberApi): Record<string, string> {
-  return { "X-Etcd-Cluster-Id": m.clusterId };
-}
-
 function eventResponse(m: MemberApi, ev: StoreEvent, noValue: boolean, head: boolean): Response {
   const created = ev.action === "create" || (ev.action === "set" && ev.prevNode === undefined);
   // noValueOnSuccess only shortens the answers of writes that carry a value.
   const drop = noValue && (ev.action === "set" || ev.action === "create" || ev.action === "update" || ev.action === "compareAndSwap");
   const body = head ? null : eventJSON(ev, m.now(), drop) + "\n";
-  return new Response(body, {
-    status: created ? 201 : 200,
-    headers: {
-      "Content-Type": "application/json",
-      ...clusterHeaders(m),
-      "X-Etcd-Index": String(ev.etcdIndex),
-      "X-Raft-Index": String(m.raftIndex()),
-      "X-Raft-Term": String(m.raftTerm()),
-    },
-  });
+  return reply(created ? 201 : 200, {
+    "Content-Type": "application/json",
+    "X-Etcd-Cluster-Id": m.clusterId,
+    "X-Etcd-Index": String(ev.etcdIndex),
+    "X-Raft-Index": String(m.raftIndex()),
+    "X-Raft-Term": String(m.raftTerm()),
+  }, body);
 }
 
 function watchResponse(m: MemberApi, watcher: Watcher, stream: boolean, signal: AbortSignal): Response {
@@ -75,38 +68,32 @@ function watchResponse(m: MemberApi, watcher: Watcher, stream: boolean, signal: 
     watcher.remove();
   };
   signal.addEventListener("abort", finish, { once: true });
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
+  const body: ReplyStream = {
+    async pull() {
       const ev = await watcher.next();
       if (ev === null || closed) {
         finish();
-        try { controller.close(); } catch { /* already cancelled */ }
-        return;
+        return null;
       }
-      controller.enqueue(encoder.encode(eventJSON(ev, m.now()) + "\n"));
-      if (!stream) {
-        finish();
-        controller.close();
-      }
+      const chunk = eventJSON(ev, m.now()) + "\n";
+      if (!stream) finish();
+      return { chunk, done: !stream };
     },
     cancel: finish,
-  });
-  return new Response(body, {
-    status: 200,
-    headers: {
-      "Content-Type": "application/json",
-      ...clusterHeaders(m),
-      "X-Etcd-Index": String(watcher.startIndex),
-      "X-Raft-Index": String(m.raftIndex()),
-      "X-Raft-Term": String(m.raftTerm()),
-    },
-  });
+  };
+  return reply(200, {
+    "Content-Type": "application/json",
+    "X-Etcd-Cluster-Id": m.clusterId,
+    "X-Etcd-Index": String(watcher.startIndex),
+    "X-Raft-Index": String(m.raftIndex()),
+    "X-Raft-Term": String(m.raftTerm()),
+  }, body);
 }
 
 /** Serve one /v2/keys request; `keyPath` is the decoded path after "/v2/keys". */
 export async function handleKeys(m: MemberApi, req: Request, keyPath: string, rawQuery: string): Promise<Response> {
   if (!KEY_METHODS.includes(req.method)) return methodNotAllowed(KEY_METHODS);
-  const headers = clusterHeaders(m);
+  const headers = { "X-Etcd-Cluster-Id": m.clusterId };
   let r: KeyRequest;
   try {
     const form = await readForm(req, rawQuery);

@@ -2,6 +2,7 @@
 import type { EtcdError } from "../errors.ts";
 import { errorJSON } from "../store/json.ts";
 import { externalKey } from "../store/path.ts";
+import { reply } from "./reply.ts";
 
 /** An etcd v2 error: JSON body + "\n", X-Etcd-Index = the error's index, "/1" stripped from the cause. */
 export function errorResponse(e: EtcdError, headers: Record<string, string> = {}, head = false): Response {
@@ -11,41 +12,29 @@ export function errorResponse(e: EtcdError, headers: Record<string, string> = {}
     if (cause === "") delete body.cause;
     else body.cause = cause;
   }
-  return new Response(head ? null : errorJSON(body) + "\n", {
-    status: e.status,
-    headers: { "Content-Type": "application/json", ...headers, "X-Etcd-Index": String(e.index) },
-  });
+  return reply(e.status, { "Content-Type": "application/json", ...headers, "X-Etcd-Index": String(e.index) }, head ? null : errorJSON(body) + "\n");
 }
 
 /** Go's http.Error(w, "Method Not Allowed", 405) after setting Allow. */
 export function methodNotAllowed(allowed: string[]): Response {
-  return new Response("Method Not Allowed\n", {
-    status: 405,
-    headers: {
-      Allow: allowed.join(","),
-      "Content-Type": "text/plain; charset=utf-8",
-      "X-Content-Type-Options": "nosniff",
-    },
-  });
+  return reply(405, {
+    Allow: allowed.join(","),
+    "Content-Type": "text/plain; charset=utf-8",
+    "X-Content-Type-Options": "nosniff",
+  }, "Method Not Allowed\n");
 }
 
 /** Go's http.NotFound. */
 export function notFound(): Response {
-  return new Response("404 page not found\n", {
-    status: 404,
-    headers: { "Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff" },
-  });
+  return reply(404, { "Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff" }, "404 page not found\n");
 }
 
 /** A JSON body; etcd's encoders add "\n" for some endpoints and not others. */
 export function json(value: unknown, status = 200, headers: Record<string, string> = {}, newline = true): Response {
-  return new Response(JSON.stringify(value) + (newline ? "\n" : ""), {
-    status,
-    headers: { "Content-Type": "application/json", ...headers },
-  });
+  return reply(status, { "Content-Type": "application/json", ...headers }, JSON.stringify(value) + (newline ? "\n" : ""));
 }
 
 /** A plain text body as Go's content sniffing labels it. */
 export function text(body: string, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(body, { status, headers: { "Content-Type": "text/plain; charset=utf-8", ...headers } });
+  return reply(status, { "Content-Type": "text/plain; charset=utf-8", ...headers }, body);
 }

@@ -92,6 +92,16 @@ export class RawNode {
   }
 
   /**
+   * The read index a leader that is the only member can serve at once: its commit index (what
+   * readIndex() would answer through the next Ready), or null when a round is needed.
+   */
+  localReadIndex(): number | null {
+    const r = this.raft;
+    if (r.state !== "StateLeader" || !r.prs.isSingleton()) return null;
+    return r.log.committed;
+  }
+
+  /**
    * Hands leadership to `to`. Call it on the leader (a follower only forwards a transfer to
    * itself). The leader drops proposals until the transfer ends; it gives up after an election
    * timeout.

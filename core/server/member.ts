@@ -29,7 +29,8 @@ import {
   readRemoved,
   versionCommand,
 } from "./membership.ts";
-import { type ConfChange, decodeRecord, encodeRecord } from "./records.ts";
+import { Deadlines } from "./deadlines.ts";
+import { type ConfChange, type LogRecord, decodeRecord, encodeRecord } from "./records.ts";
 import { openMemberData } from "./open.ts";
 import { type OpenedData, decodeConfContext, decodeSnapshot, encodeConfContext, encodeSnapshot } from "./storage.ts";
 import { type Outcome, Waiters } from "./waiters.ts";
@@ -41,6 +42,9 @@ const SYNC_INTERVAL_MS = 500;
 const REMOVAL_LINGER_MS = 1000;
 /** Entries kept in the Raft log after a snapshot, for followers a little behind. */
 const SNAPSHOT_CATCH_UP_ENTRIES = 5000;
+
+/** A leader's messages that may leave before its own log write is durable (handleReady). */
+const SEND_BEFORE_PERSIST = new Set<Message["type"]>(["MsgApp", "MsgHeartbeat", "MsgSnap"]);
 
 interface PendingProposal {
   id: string;
@@ -61,6 +65,10 @@ export class Member implements MemberApi {
   private readonly wal: Wal;
   private readonly snapshotter: Snapshotter;
   private readonly waiters: Waiters;
+  /** Request timeouts (proposals, linearizable reads) on shared timers. */
+  private readonly deadlines: Deadlines;
+  /** Records proposed here, by their encoded bytes, so applying them needs no decoding. */
+  private readonly proposed = new WeakMap<Uint8Array, LogRecord>();
   private readonly reads: LinearizableReads;
   private readonly leaderStatsTracker: LeaderStats;
 
@@ -110,6 +118,7 @@ export class Member implements MemberApi {
     this.startTime = rt.now();
     this.leaderSince = this.startTime;
     this.waiters = new Waiters(this.memberId);
+    this.deadlines = new Deadlines(rt);
     this.leaderStatsTracker = new LeaderStats(() => rt.monotonic());
     this.done = new Promise<void>((resolve, reject) => {
       this.resolveDone = resolve;
@@ -279,7 +288,26 @@ export class Member implements MemberApi {
       // A quorum read: ReadIndex, then a local read once applied that far.
       return this.linearizableRead(this.requestTimeout()).then(() => this.store.get(cmd.path, cmd.recursive, cmd.sorted));
     }
-    return this.proposeEntry((id) => ({ data: encodeRecord({ k: "store", id, cmd }), conf: null })) as Promise<StoreEvent>;
+    return this.proposeEntry((id) => ({ data: this.encodeOwn({ k: "store", id, cmd }), conf: null })) as Promise<StoreEvent>;
+  }
+
+  /**
+   * Encodes a record proposed here and remembers it by its bytes, so that applying it skips
+   * decoding. Only records that decode to an equal value: plain fields (strings, finite
+   * numbers other than -0, booleans, null), nothing undefined.
+   */
+  private encodeOwn(record: LogRecord): Uint8Array {
+    const data = encodeRecord(record);
+    const cmd = record.cmd as unknown as Record<string, unknown>;
+    for (const k in cmd) {
+      const v = cmd[k];
+      const t = typeof v;
+      if (t === "string" || t === "boolean" || v === null) continue;
+      if (t === "number" && Number.isFinite(v) && !Object.is(v, -0)) continue;
+      return data;
+    }
+    this.proposed.set(data, record);
+    return data;
   }
 
   async addMember(peerURLs: string[]): Promise<MemberInfo | MemberChangeError> {
@@ -316,6 +344,7 @@ export class Member implements MemberApi {
     const stoppedError = new EtcdError(ErrorCode.RaftInternal, "etcdserver: server stopped");
     this.waiters.failAll(stoppedError);
     this.failReads(stoppedError);
+    this.deadlines.clear();
     // Bounded: a peer connection that will not close must not keep a stopping member alive.
     await new Promise<void>((resolve) => {
       const cancel = this.rt.setTimer(2000, () => {
@@ -375,7 +404,7 @@ export class Member implements MemberApi {
     const id = this.waiters.nextId();
     const { data, conf } = build(id);
     return new Promise<unknown>((resolve, reject) => {
-      const cancelTimer = this.rt.setTimer(this.requestTimeout(), () => {
+      const cancelTimer = this.deadlines.add(this.requestTimeout(), () => {
         if (this.waiters.forget(id)) reject(this.timeoutError());
       });
       this.waiters.register(id, (o: Outcome) => {
@@ -419,6 +448,10 @@ export class Member implements MemberApi {
   private linearizableRead(timeoutMs: number): Promise<void> {
     if (this.failure) return Promise.reject(new EtcdError(ErrorCode.RaftInternal, `etcdserver: ${this.failure.message}`));
     if (this.stopped) return Promise.reject(new EtcdError(ErrorCode.RaftInternal, "etcdserver: server stopped"));
+    // A leader alone in the cluster: its commit index is the read index (Raft would answer the
+    // same through the next Ready); once applied that far, the read can go at once.
+    const local = this.raft.localReadIndex();
+    if (local !== null && this.appliedIndex >= local) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       const finish = (error: EtcdError | null): void => {
@@ -429,7 +462,7 @@ export class Member implements MemberApi {
         if (error) reject(error);
         else resolve();
       };
-      const cancel = this.rt.setTimer(timeoutMs, () => finish(this.timeoutError()));
+      const cancel = this.deadlines.add(timeoutMs, () => finish(this.timeoutError()));
       // A failure or stop ends the wait at once, as it does for waiting proposals.
       this.waitingReads.add(finish);
       this.reads.wait().then(() => finish(null));
@@ -524,21 +557,46 @@ export class Member implements MemberApi {
   }
 
   private async handleReady(rd: Ready): Promise<void> {
+    const wasLeader = this.soft.state === "StateLeader";
     if (rd.softState) this.onSoftState(rd.softState);
     if (rd.snapshot && rd.snapshot.metadata.index > 0) await this.installSnapshot(rd);
-    if (rd.entries.length > 0 || (rd.hardState && rd.mustSync)) {
-      await this.wal.save(rd.hardState ?? null, rd.entries);
+    let messages = rd.messages;
+    const persist = rd.entries.length > 0 || (rd.hardState !== undefined && rd.mustSync);
+    if (persist && messages.length > 0 && wasLeader && this.soft.state === "StateLeader") {
+      // A leader's appends and heartbeats go out while its own write is in progress, as etcd
+      // does (Raft thesis §10.2.1): followers persist before they acknowledge, and what they
+      // acknowledge commits (is applied, and announced) only in a later Ready, after this
+      // write is durable. Anything else waits for the write as usual.
+      const later: Message[] = [];
+      const now: Message[] = [];
+      for (const m of messages) (SEND_BEFORE_PERSIST.has(m.type) ? now : later).push(m);
+      this.send(now);
+      messages = later;
     }
+    if (persist) await this.wal.save(rd.hardState ?? null, rd.entries, { blocking: await this.quiet(rd) });
     if (rd.hardState) {
       this.raftStorage.setHardState(rd.hardState);
       this.term = rd.hardState.term;
       this.commitIndex = rd.hardState.commit;
     }
     if (rd.entries.length > 0) this.raftStorage.append(rd.entries);
-    this.send(rd.messages);
+    this.send(messages);
     for (const e of rd.committedEntries) this.applyEntry(e);
     for (const rs of rd.readStates) this.reads.onReadState(rs.requestCtx, rs.index);
     this.reads.onApplied();
+  }
+
+  /**
+   * Whether this Ready's WAL write may sync on the main thread (no worker round trip: lower
+   * latency) because nothing else would run meanwhile: one entry at most, at most one request
+   * waiting, and still so once the I/O callbacks already due have run (requests they bring
+   * would otherwise wait for the sync, and end up in Readys of one entry each).
+   */
+  private async quiet(rd: Ready): Promise<boolean> {
+    const defer = this.rt.defer;
+    if (defer === undefined || rd.entries.length > 1 || this.waiters.size > 1) return false;
+    await new Promise<void>((resolve) => defer(resolve));
+    return this.waiters.size <= 1 && this.reads.idle();
   }
 
   private send(messages: Message[]): void {
@@ -588,8 +646,10 @@ export class Member implements MemberApi {
       this.applyConf(e);
       return;
     }
-    const record = decodeRecord(e.data);
-    if (record === null || record.k !== "store") return;
+    let record = this.proposed.get(e.data);
+    if (record !== undefined) this.proposed.delete(e.data);
+    else record = decodeRecord(e.data) ?? undefined;
+    if (record === undefined || record.k !== "store") return;
     let outcome: Outcome;
     try {
       outcome = { ok: true, value: this.store.apply(record.cmd) };
@@ -688,6 +748,7 @@ export class Member implements MemberApi {
     const error = new EtcdError(ErrorCode.RaftInternal, `etcdserver: ${e.message}`);
     this.waiters.failAll(error);
     this.failReads(error);
+    this.deadlines.clear();
     for (const cancel of this.timers) cancel?.();
     void this.transport.stop();
     this.rejectDone(e);

@@ -1,6 +1,6 @@
 // What a log entry carries. Entries are msgpack-encoded; an empty entry (a new leader's
 // no-op) has no data.
-import { decode, encode } from "@msgpack/msgpack";
+import { Decoder, Encoder } from "@msgpack/msgpack";
 import type { StoreCommand } from "../store/types.ts";
 
 export interface ConfChange {
@@ -17,11 +17,16 @@ export interface ConfChange {
  */
 export type LogRecord = { k: "store"; id: string; cmd: StoreCommand };
 
+// One encoder and one decoder for every record: the module-level encode()/decode() build a
+// new one (and a 2 KiB buffer) per call. encode() returns a copy; both are reentrant-safe.
+const encoder = new Encoder();
+const decoder = new Decoder();
+
 export function encodeRecord(r: LogRecord): Uint8Array {
-  return encode(r);
+  return encoder.encode(r);
 }
 
 export function decodeRecord(data: Uint8Array): LogRecord | null {
   if (data.length === 0) return null;
-  return decode(data) as LogRecord;
+  return decoder.decode(data) as LogRecord;
 }

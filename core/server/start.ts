@@ -6,6 +6,7 @@ import { createPeerApp } from "../http/peer.ts";
 import type { Listener, Runtime } from "../runtime.ts";
 import { type RunningProxy, startProxy } from "../proxy/start.ts";
 import { Member } from "./member.ts";
+import { DiscoveryError, joinFailureMessage } from "./discovery.ts";
 import { ClusterFullError, openMemberData } from "./open.ts";
 import { hasData } from "./storage.ts";
 
@@ -41,10 +42,13 @@ export async function startMember(rt: Runtime, cfg: Config): Promise<RunningMemb
   try {
     data = await openMemberData(rt, cfg);
   } catch (e) {
-    if (!(e instanceof ClusterFullError)) throw e;
-    if (cfg.discoveryFallback !== "proxy") throw e;
-    rt.log.warn("etcdmain: discovery cluster full, falling back to proxy");
-    return startProxy(rt, cfg, { peerURLs: e.peerURLs, clientURLs: e.clientURLs });
+    if (e instanceof ClusterFullError && cfg.discoveryFallback === "proxy") {
+      rt.log.warn("etcdmain: discovery cluster full, falling back to proxy");
+      return startProxy(rt, cfg, { peerURLs: e.peerURLs, clientURLs: e.clientURLs });
+    }
+    // etcdmain logs a failed discovery as "failed to join discovery cluster (<err>)".
+    if (e instanceof ClusterFullError || e instanceof DiscoveryError) throw new Error(joinFailureMessage(e), { cause: e });
+    throw e;
   }
   return serveMember(rt, cfg, new Member(rt, cfg, data));
 }

@@ -130,7 +130,10 @@ export async function createNew(rt: Runtime, cfg: Config, identity: Identity): P
  */
 export async function forceNewCluster(rt: Runtime, data: OpenedData): Promise<number> {
   const storage = data.raftStorage;
-  const hs = storage.initialState().hardState;
+  const saved = storage.initialState().hardState;
+  // A snapshot holds applied, hence committed, entries: the commit index is at least its index
+  // (a saved commit below it would make term(commit) fail with "unavailable due to compaction").
+  const hs = { ...saved, commit: Math.max(saved.commit, data.snapshotIndex) };
   const first = storage.firstIndex();
   const committed: Entry[] = hs.commit >= first ? storage.entries(first, hs.commit + 1, Number.MAX_SAFE_INTEGER) : [];
   const members = new Set([...readMembers(data.store).map((m) => m.id), ...data.confState.voters]);

@@ -10,6 +10,11 @@ export class Waiters {
 
   constructor(private readonly prefix: string) {}
 
+  /** Requests waiting now. */
+  get size(): number {
+    return this.pending.size;
+  }
+
   nextId(): string {
     return `${this.prefix}-${(++this.counter).toString(36)}`;
   }

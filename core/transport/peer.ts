@@ -7,7 +7,7 @@ import { encodeBatch, encodeMessage } from "./codec.ts";
 import { errText, StreamReader } from "./reader.ts";
 import type { Shared } from "./shared.ts";
 import { CONTENT_TYPE_MSGPACK, PATH, type Outgoing } from "./types.ts";
-import { Fifo, readBody } from "./util.ts";
+import { discardResponse, Fifo, readBody, untilAborted } from "./util.ts";
 import { StreamWriter, type WriterCloseReason } from "./writer.ts";
 
 export class Peer {
@@ -19,6 +19,8 @@ export class Peer {
   private pipeBytes = 0;
   private readonly inflight = new Set<AbortController>();
   private readonly inflightDone = new Set<Promise<void>>();
+  /** The Requests of the POSTs in flight (see request()). */
+  private readonly requests = new Set<Request>();
   private snapshot: AbortController | undefined;
   private lastUnreachable = -Infinity;
   private activeSinceAt = 0;
@@ -264,20 +266,24 @@ export class Peer {
       timedOut = true;
       ac.abort();
     });
+    let req: Request | undefined;
     try {
-      const res = await sh.rt.fetch(
-        new Request(url + path, {
-          method: "POST",
-          headers: { ...sh.requestHeaders(this.id), "Content-Type": CONTENT_TYPE_MSGPACK },
-          body: body as Uint8Array<ArrayBuffer>,
-          signal: ac.signal,
-        }),
-      );
+      req = new Request(url + path, {
+        method: "POST",
+        headers: { ...sh.requestHeaders(this.id), "Content-Type": CONTENT_TYPE_MSGPACK },
+        body: body as Uint8Array<ArrayBuffer>,
+        signal: ac.signal,
+      });
+      // Held until the request is over: Node's fetch forwards a Request's signal through weak
+      // references. The abort also settles the fetch and the body read by itself
+      // (untilAborted, readBody's signal), whatever fetch() does with it.
+      this.requests.add(req);
+      const res = await untilAborted(sh.rt.fetch(req), ac.signal, discardResponse);
       let text = "";
       try {
-        text = new TextDecoder().decode(await readBody(res.body, 4096)).trim();
+        text = new TextDecoder().decode(await readBody(res.body, 4096, null, ac.signal)).trim();
       } catch {
-        await res.body?.cancel().catch(() => {});
+        discardResponse(res);
       }
       if (res.status >= 200 && res.status < 300) return true;
       const fields = { peer: this.id, url: url + path, status: res.status, reason: text };
@@ -297,6 +303,7 @@ export class Peer {
       return false;
     } finally {
       cancel();
+      if (req) this.requests.delete(req);
     }
   }
 

@@ -2,11 +2,19 @@
 // from the response body and hands each message to the member, in order. Silence longer than
 // deadMs (the writer sends a keepalive every keepaliveMs) counts as a dead connection. Redials
 // with a doubling backoff while the peer is known; a failed dial moves to the peer's next URL.
+//
+// stop(), restart() and the dead-stream watchdog end a connection by aborting it, and do not
+// count on fetch() to end every pending step: the dial is raced against the abort, and the
+// abort cancels our own reader of the body, which settles a pending read() on any runtime.
+// Node's fetch needs both: an abort landing after the peer ended the body but before the
+// reader saw the end (the peer's last message made the member stop) left the next read()
+// pending forever; and once the Request was garbage collected, its signal no longer reached
+// the fetch at all, so the Request is also held while its connection lives.
 import { decodeMessage } from "./codec.ts";
 import { FrameDecoder, FrameTooLargeError } from "./framing.ts";
 import type { Shared } from "./shared.ts";
 import { CONTENT_TYPE_STREAM, HEADER, PATH } from "./types.ts";
-import { canonicalId, readBody } from "./util.ts";
+import { abortReason, canonicalId, cancelOnAbort, discardResponse, readBody, untilAborted } from "./util.ts";
 
 export interface ReaderHooks {
   /** The URL to dial now (undefined: the peer has none). */
@@ -21,6 +29,8 @@ export class StreamReader {
   private stoppedFlag = false;
   private activeFlag = false;
   private ac: AbortController | undefined;
+  /** Held (never read) while its connection lives: see the note at the top. */
+  private request: Request | undefined;
   /** Set by restart(): the current connection was cut on purpose, redial at once. */
   private restarting = false;
   private sleeping: { cancel: () => void; resolve: () => void } | undefined;
@@ -135,38 +145,42 @@ export class StreamReader {
     watch(t.deadMs);
     let up = false;
     try {
-      const res = await sh.rt.fetch(
-        new Request(`${url}${PATH.stream}${sh.memberId}`, {
-          method: "GET",
-          headers: { ...sh.requestHeaders(this.peerId), Accept: CONTENT_TYPE_STREAM },
-          signal: ac.signal,
-        }),
-      );
+      const req = new Request(`${url}${PATH.stream}${sh.memberId}`, {
+        method: "GET",
+        headers: { ...sh.requestHeaders(this.peerId), Accept: CONTENT_TYPE_STREAM },
+        signal: ac.signal,
+      });
+      this.request = req;
+      const res = await untilAborted(sh.rt.fetch(req), ac.signal, discardResponse);
       if (res.status !== 200) {
-        await this.refused(url, res);
+        await this.refused(url, res, ac.signal);
         return false;
       }
       const cid = canonicalId(res.headers.get(HEADER.clusterId));
       if (cid !== null && cid !== sh.clusterId) {
-        await res.body?.cancel().catch(() => {});
+        discardResponse(res);
         sh.logs.emit("error", `cid:${this.peerId}`, "rafthttp: peer stream answered from another cluster", {
           peer: this.peerId, url, remoteCluster: cid, localCluster: sh.clusterId,
         });
         return false;
       }
       if (!res.body) return false;
-      if (this.stoppedFlag || this.restarting) {
-        await res.body.cancel().catch(() => {});
+      if (this.stoppedFlag || this.restarting || ac.signal.aborted) {
+        discardResponse(res);
+        if (ac.signal.aborted) throw abortReason(ac.signal);
         return false;
       }
       up = true;
       this.setActive(true);
       sh.rt.log.info("rafthttp: established a stream from peer", { peer: this.peerId, url });
       const reader = res.body.getReader();
+      const stopReading = cancelOnAbort(reader, ac.signal);
       const frames = new FrameDecoder(t.maxMessageBytes);
       try {
         for (;;) {
           const { done, value } = await reader.read();
+          // Cancelled by the abort: a dead stream is an error, a stop or restart is not.
+          if (ac.signal.aborted && !this.stoppedFlag && !this.restarting) throw abortReason(ac.signal);
           if (done) break;
           lastData = sh.rt.monotonic();
           for (const payload of frames.push(value)) {
@@ -177,6 +191,7 @@ export class StreamReader {
           if (this.stoppedFlag || this.restarting) break;
         }
       } finally {
+        stopReading();
         reader.cancel().catch(() => {});
       }
       if (!this.stoppedFlag && !this.restarting) {
@@ -193,7 +208,10 @@ export class StreamReader {
     } finally {
       cancelWatchdog?.();
       ac.abort();
-      if (this.ac === ac) this.ac = undefined;
+      if (this.ac === ac) {
+        this.ac = undefined;
+        this.request = undefined;
+      }
       if (up) {
         this.setActive(false);
         if (!this.stoppedFlag && !this.restarting) sh.unreachable(this.peerId);
@@ -223,13 +241,13 @@ export class StreamReader {
     sh.deliver(m);
   }
 
-  private async refused(url: string, res: Response): Promise<void> {
+  private async refused(url: string, res: Response, signal: AbortSignal): Promise<void> {
     const sh = this.sh;
     let text = "";
     try {
-      text = new TextDecoder().decode(await readBody(res.body, 4096)).trim();
+      text = new TextDecoder().decode(await readBody(res.body, 4096, null, signal)).trim();
     } catch {
-      await res.body?.cancel().catch(() => {});
+      discardResponse(res);
     }
     const fields = { peer: this.peerId, url, status: res.status, reason: text };
     switch (res.status) {

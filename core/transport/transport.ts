@@ -40,6 +40,8 @@ export class Transport {
   private readonly logs: LogLimiter;
   private readonly sh: Shared;
   private readonly peers = new Map<string, Peer>();
+  /** Peers removed and still closing: stop() waits for them too. */
+  private readonly closing = new Set<Promise<void>>();
   private stopped = false;
   private stopping: Promise<void> | undefined;
   private removedSelfReported = false;
@@ -123,7 +125,8 @@ export class Transport {
     const p = pid === null ? undefined : this.peers.get(pid);
     if (!p) return;
     this.peers.delete(p.id);
-    void p.close("removed");
+    const closed = p.close("removed").finally(() => this.closing.delete(closed));
+    this.closing.add(closed);
     this.rt.log.info("rafthttp: removed peer", { peer: p.id });
   }
 
@@ -379,7 +382,7 @@ export class Transport {
     this.stopped = true;
     const peers = [...this.peers.values()];
     this.peers.clear();
-    this.stopping = Promise.allSettled(peers.map((p) => p.close("stopped"))).then(() => undefined);
+    this.stopping = Promise.allSettled([...peers.map((p) => p.close("stopped")), ...this.closing]).then(() => undefined);
     return this.stopping;
   }
 }

@@ -86,31 +86,39 @@ export class BodyTooLargeError extends Error {
   }
 }
 
-/** Reads a whole body, refusing (and cancelling) past `limit` bytes. */
-export async function readBody(body: ReadableStream<Uint8Array> | null, limit: number, declaredLength?: string | null): Promise<Uint8Array> {
+/**
+ * Reads a whole body, refusing (and cancelling) past `limit` bytes. With `signal`, an abort
+ * cancels the read and rejects with the signal's reason: fetch() ties a response body to the
+ * request's signal, but Node's fetch can leave a read pending forever when the abort lands
+ * after the body has arrived in full and before it has been read to the end.
+ */
+export async function readBody(body: ReadableStream<Uint8Array> | null, limit: number, declaredLength?: string | null, signal?: AbortSignal): Promise<Uint8Array> {
   if (!body) return new Uint8Array(0);
   if (declaredLength) {
     const n = Number(declaredLength);
     if (Number.isFinite(n) && n > limit) {
-      await body.cancel().catch(() => {});
+      void body.cancel().catch(() => {});
       throw new BodyTooLargeError(limit);
     }
   }
   const reader = body.getReader();
+  const stopReading = signal ? cancelOnAbort(reader, signal) : undefined;
   const parts: Uint8Array[] = [];
   let total = 0;
   try {
     for (;;) {
       const { done, value } = await reader.read();
+      if (signal?.aborted) throw abortReason(signal);
       if (done) break;
       total += value.length;
       if (total > limit) {
-        await reader.cancel().catch(() => {});
+        void reader.cancel().catch(() => {});
         throw new BodyTooLargeError(limit);
       }
       parts.push(value);
     }
   } finally {
+    stopReading?.();
     reader.releaseLock();
   }
   if (parts.length === 1) return parts[0]!;
@@ -121,4 +129,63 @@ export async function readBody(body: ReadableStream<Uint8Array> | null, limit: n
     at += p.length;
   }
   return out;
+}
+
+/**
+ * Cancels `reader` when `signal` aborts (at once if it already has), which settles a pending
+ * read() whatever the body's source does. Returns the function that removes the listener.
+ */
+export function cancelOnAbort(reader: ReadableStreamDefaultReader<Uint8Array>, signal: AbortSignal): () => void {
+  const cancel = (): void => void reader.cancel(signal.reason).catch(() => {});
+  if (signal.aborted) {
+    cancel();
+    return () => {};
+  }
+  signal.addEventListener("abort", cancel, { once: true });
+  return () => signal.removeEventListener("abort", cancel);
+}
+
+/**
+ * `p`, or a rejection with the signal's reason as soon as `signal` aborts, whichever comes
+ * first (an aborted fetch() is expected to reject by itself; this does not rely on it). A
+ * value `p` yields after the abort goes to `discard`.
+ */
+export function untilAborted<T>(p: Promise<T>, signal: AbortSignal, discard: (late: T) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const onAbort = (): void => {
+      if (settled) return;
+      settled = true;
+      reject(abortReason(signal));
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        if (settled) {
+          discard(v);
+          return;
+        }
+        settled = true;
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener("abort", onAbort);
+        if (settled) return;
+        settled = true;
+        reject(e);
+      },
+    );
+  });
+}
+
+/** The error an aborted signal stands for. */
+export function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new Error("aborted");
+}
+
+/** Drop a response nobody will read (without waiting for the cancel to complete). */
+export function discardResponse(res: Response): void {
+  void res.body?.cancel().catch(() => {});
 }

@@ -13,6 +13,14 @@ import type { Entry, HardState, SnapshotRef } from "./types.ts";
 export { WalCorruptError, WalError } from "./errors.ts";
 export type { Entry, HardState, SnapshotRef } from "./types.ts";
 
+export interface SaveOptions {
+  /**
+   * Sync on the calling thread when the handle can (AppendHandle.syncNow): lower latency for
+   * a small write when nothing else is waiting, at the price of blocking meanwhile.
+   */
+  blocking?: boolean;
+}
+
 export interface WalOptions {
   /** Cut a new segment once the current one grows past this. Default 64 MiB. */
   segmentBytes?: number;
@@ -126,14 +134,14 @@ export class Wal {
    * If anything fails the promise rejects and every later call rejects too: the state of
    * the tail is unknown until the log is reopened (which drops a torn tail).
    */
-  save(hardState: HardState | null, entries: Entry[]): Promise<void> {
+  save(hardState: HardState | null, entries: Entry[], opts: SaveOptions = {}): Promise<void> {
     if (hardState === null && entries.length === 0) return this.run(async () => {});
     return this.run(async () => {
       const w = new RecordWriter(estimateSize(entries));
       for (const e of entries) writeEntry(w, e);
       // After the entries, so a torn write never leaves a commit index past the entries.
       if (hardState) writeHardState(w, hardState);
-      await this.write(w.bytes());
+      await this.write(w.bytes(), opts.blocking === true);
       if (entries.length > 0) this.lastIndex = entries[entries.length - 1]!.index;
       if (hardState) this.hardState = { ...hardState };
       await this.maybeCut();
@@ -186,10 +194,11 @@ export class Wal {
   }
 
   /** One append and one sync; any failure poisons the log (the tail is unknown). */
-  private async write(bytes: Uint8Array): Promise<void> {
+  private async write(bytes: Uint8Array, blocking = false): Promise<void> {
     try {
       await this.handle.append(bytes);
-      await this.handle.sync();
+      if (blocking && this.handle.syncNow) this.handle.syncNow();
+      else await this.handle.sync();
     } catch (err) {
       this.failure = err;
       throw err;

@@ -37,7 +37,7 @@ export class ClusterMember extends Member {
   /** Set once the member was removed from the cluster. */
   removed = false;
   /** What kind of process this is, for log dumps. */
-  readonly role: "member" | "joined" | "wrong-token" | "proxy";
+  role: "member" | "joined" | "wrong-token" | "proxy" | "discovery-member" | "service" | "earlier-run";
 
   constructor(target: TargetName, opts: MemberOptions & { clientPort: number; peerPort: number }, role: ClusterMember["role"] = "member") {
     super(target, opts);
@@ -67,6 +67,12 @@ export interface ClusterOptions {
   env?: Record<string, string>;
   /** A label used in the temp dir name and the logs. */
   label?: string;
+  /**
+   * Ports for each member (same order as targets) instead of fresh free ones: the client
+   * port, the advertised peer port, and optionally a different port to listen on for peers
+   * (then something else, e.g. test/support/partition-proxy.ts, must forward peer→listenPeer).
+   */
+  ports?: Array<{ client: number; peer: number; listenPeer?: number }>;
 }
 
 export interface MemberInfo {
@@ -108,13 +114,17 @@ export class Cluster {
     if (opts.targets.length === 0) throw new Error("a cluster needs at least one member");
     const c = new Cluster(opts);
     try {
-      const ports = await freePorts(opts.targets.length * 2);
+      if (opts.ports !== undefined && opts.ports.length !== opts.targets.length) {
+        throw new Error(`ports: ${opts.ports.length} entries for ${opts.targets.length} members`);
+      }
+      const ports = opts.ports !== undefined ? [] : await freePorts(opts.targets.length * 2);
       const prefix = opts.namePrefix ?? "m";
       const specs = opts.targets.map((target, i) => ({
         target,
         name: `${prefix}${i + 1}`,
-        clientPort: ports[2 * i]!,
-        peerPort: ports[2 * i + 1]!,
+        clientPort: opts.ports?.[i]?.client ?? ports[2 * i]!,
+        peerPort: opts.ports?.[i]?.peer ?? ports[2 * i + 1]!,
+        listenPeerPort: opts.ports?.[i]?.listenPeer,
       }));
       c.nextIndex = specs.length + 1;
       const initialCluster = specs.map((s) => `${s.name}=http://127.0.0.1:${s.peerPort}`).join(",");
@@ -124,6 +134,7 @@ export class Cluster {
           dataDir: join(c.root, `${s.name}.etcd`),
           clientPort: s.clientPort,
           peerPort: s.peerPort,
+          ...(s.listenPeerPort !== undefined ? { listenPeerPort: s.listenPeerPort } : {}),
           initialCluster,
           initialClusterState: "new",
           initialClusterToken: c.token,
@@ -143,6 +154,73 @@ export class Cluster {
       const first = String((err as Error)?.message ?? err).split("\n")[0];
       throw new Error(`cluster ${c.label} (${opts.targets.join(",")}) did not start: ${first}\n${logs}`);
     }
+  }
+
+  /**
+   * A cluster with no process yet, for bootstraps other than the static one (discovery, ...):
+   * add processes with spawnProcess(). stop(), logs(), check(), waitLeader() work as usual.
+   */
+  static create(opts: Omit<ClusterOptions, "targets"> & { targets?: TargetName[] }): Cluster {
+    return new Cluster({ ...opts, targets: opts.targets ?? [] });
+  }
+
+  /**
+   * Create and spawn (no waiting: use waitReady) a process on fresh free ports whose whole
+   * command line comes from `flags`. As a "member" (the default) it joins `members` (waitLeader,
+   * memberList, ... see it); any other role goes to `others` (logged and killed by stop()).
+   */
+  async spawnProcess(
+    target: TargetName,
+    o: {
+      name: string;
+      flags: (p: { name: string; dataDir: string; clientURL: string; peerURL: string }) => string[];
+      role?: ClusterMember["role"];
+      waitFor?: "healthy" | "listening";
+    },
+  ): Promise<ClusterMember> {
+    const [clientPort, peerPort] = await freePorts(2);
+    const dataDir = join(this.root, `${o.name}.etcd`);
+    const role = o.role ?? "member";
+    const flags = o.flags({ name: o.name, dataDir, clientURL: `http://127.0.0.1:${clientPort!}`, peerURL: `http://127.0.0.1:${peerPort!}` });
+    const m = new ClusterMember(target, {
+      name: o.name, dataDir, clientPort: clientPort!, peerPort: peerPort!, flags,
+      startTimeoutMs: this.opts.startTimeoutMs ?? DEFAULT_START_MS,
+      ...(o.waitFor ? { waitFor: o.waitFor } : {}),
+      ...(this.opts.env ? { env: this.opts.env } : {}),
+    }, role);
+    (role === "member" ? this.members : this.others).push(m);
+    m.spawn();
+    return m;
+  }
+
+  /**
+   * A stopped member of a statically bootstrapped cluster, started again on its data dir and
+   * ports with extra flags (e.g. --force-new-cluster), or with none (a plain restart after
+   * such a start). The returned object replaces `m` in `members` (same id); the old one moves
+   * to `others` so that its log is still printed. Waits until it is healthy.
+   */
+  async restartWithFlags(m: ClusterMember, extraArgs: string[], timeoutMs = this.opts.startTimeoutMs ?? DEFAULT_START_MS): Promise<ClusterMember> {
+    if (m.running) throw new Error(`restartWithFlags: ${m.describe()} is still running`);
+    const i = this.members.indexOf(m);
+    if (i < 0) throw new Error(`restartWithFlags: ${m.describe()} is not a member of this cluster`);
+    const n = new ClusterMember(m.target, {
+      name: m.name,
+      dataDir: m.dataDir,
+      clientPort: m.clientPort,
+      peerPort: m.peerPort,
+      initialCluster: m.initialCluster,
+      initialClusterState: "new",
+      initialClusterToken: this.token,
+      extraArgs: [...this.extraArgs, ...extraArgs],
+      startTimeoutMs: timeoutMs,
+      ...(this.opts.env ? { env: this.opts.env } : {}),
+    }, m.role);
+    n.id = m.id;
+    this.members[i] = n;
+    m.role = "earlier-run";
+    this.others.push(m);
+    await n.start();
+    return n;
   }
 
   /** Members that were not removed. */

@@ -109,6 +109,11 @@ export interface MemberOptions {
   dataDir?: string;
   clientPort?: number;
   peerPort?: number;
+  /**
+   * The port in --listen-peer-urls when it differs from the advertised peerPort (e.g. a
+   * fault-injecting proxy listens on peerPort and forwards to this one). Default: peerPort.
+   */
+  listenPeerPort?: number;
   /** Default: `<name>=http://127.0.0.1:<peerPort>` (a single-member cluster). */
   initialCluster?: string;
   initialClusterState?: "new" | "existing";
@@ -136,6 +141,8 @@ export interface MemberOptions {
 export function memberFlags(o: {
   name: string; dataDir: string; clientURL: string; peerURL: string; initialCluster: string;
   initialClusterState?: string; initialClusterToken?: string; extraArgs?: string[];
+  /** --listen-peer-urls when it is not the advertised peerURL. */
+  listenPeerURL?: string;
 }): string[] {
   const args = [
     "--enable-v2",
@@ -143,7 +150,7 @@ export function memberFlags(o: {
     "--data-dir", o.dataDir,
     "--listen-client-urls", o.clientURL,
     "--advertise-client-urls", o.clientURL,
-    "--listen-peer-urls", o.peerURL,
+    "--listen-peer-urls", o.listenPeerURL ?? o.peerURL,
     "--initial-advertise-peer-urls", o.peerURL,
     "--initial-cluster", o.initialCluster,
   ];
@@ -207,6 +214,8 @@ export class Member {
   readonly peerPort: number;
   readonly clientURL: string;
   readonly peerURL: string;
+  /** The URL in --listen-peer-urls: peerURL unless listenPeerPort was given. */
+  readonly listenPeerURL: string;
   readonly initialCluster: string;
   private readonly opts: MemberOptions;
   private readonly ownsDataDir: boolean;
@@ -225,6 +234,7 @@ export class Member {
     this.peerPort = opts.peerPort;
     this.clientURL = `http://127.0.0.1:${this.clientPort}`;
     this.peerURL = `http://127.0.0.1:${this.peerPort}`;
+    this.listenPeerURL = opts.listenPeerPort !== undefined ? `http://127.0.0.1:${opts.listenPeerPort}` : this.peerURL;
     this.initialCluster = opts.initialCluster ?? `${this.name}=${this.peerURL}`;
     this.ownsDataDir = opts.dataDir === undefined;
     this.dataDir = opts.dataDir ?? tempDir(`etcd-ts-${target}-${this.name}-`);
@@ -261,6 +271,7 @@ export class Member {
     const flags = this.opts.flags ?? memberFlags({
       name: this.name, dataDir: this.dataDir, clientURL: this.clientURL, peerURL: this.peerURL,
       initialCluster: this.initialCluster,
+      ...(this.listenPeerURL !== this.peerURL ? { listenPeerURL: this.listenPeerURL } : {}),
       ...(this.opts.initialClusterState ? { initialClusterState: this.opts.initialClusterState } : {}),
       ...(this.opts.initialClusterToken ? { initialClusterToken: this.opts.initialClusterToken } : {}),
       ...(this.opts.extraArgs ? { extraArgs: this.opts.extraArgs } : {}),

@@ -57,6 +57,8 @@ export interface NodeOptions {
   port?: number;
   tuning?: Partial<TransportTuning>;
   removed?: string[];
+  /** Called after each received message is recorded. */
+  onReceive?: (m: Message) => void;
 }
 
 export async function startNode(id: string, o: NodeOptions = {}): Promise<Node> {
@@ -76,7 +78,10 @@ export async function startNode(id: string, o: NodeOptions = {}): Promise<Node> 
     rt,
     memberId: id,
     clusterId: o.clusterId ?? CID,
-    receive: (m) => n.received.push(m),
+    receive: (m) => {
+      n.received.push(m);
+      o.onReceive?.(m);
+    },
     isRemoved: (x) => n.removed.has(x),
     onUnreachable: (x) => n.unreachable.push(x),
     onSnapshotStatus: (x, ok) => n.snapStatus.push([x, ok]),
@@ -105,6 +110,33 @@ export function mesh(nodes: Node[]): void {
 
 export function count(n: Node, key: string): number {
   return n.requests.get(key) ?? 0;
+}
+
+let gcFn: (() => void) | undefined;
+
+/**
+ * A full garbage collection where the runtime allows one: Bun.gc, or V8's gc() (exposed at
+ * run time through node:v8 on Node and Deno). False when none is available.
+ */
+export async function collectGarbage(): Promise<boolean> {
+  const g = globalThis as { gc?: () => void; Bun?: { gc(force: boolean): void } };
+  if (g.Bun) {
+    g.Bun.gc(true);
+    return true;
+  }
+  if (!gcFn && typeof g.gc === "function") gcFn = g.gc;
+  if (!gcFn) {
+    try {
+      const v8 = await import("node:v8");
+      const vm = await import("node:vm");
+      v8.setFlagsFromString("--expose-gc");
+      gcFn = vm.runInNewContext("gc") as () => void;
+    } catch {
+      return false;
+    }
+  }
+  gcFn();
+  return true;
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -10,8 +10,9 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { encode } from "@msgpack/msgpack";
 import { encodeBatch, encodeMessage } from "../../../core/transport/codec.ts";
+import { encodeFrames, KEEPALIVE_FRAME } from "../../../core/transport/framing.ts";
 import type { Message } from "../../../core/raft/types.ts";
-import { bytes, CID, count, mesh, msg, newRuntime, type Node, peerHeaders, type RuntimeFactory, sleep, startNode, until, useRuntime } from "./helpers.ts";
+import { bytes, CID, collectGarbage, count, mesh, msg, newRuntime, type Node, peerHeaders, type RuntimeFactory, sleep, startNode, until, useRuntime } from "./helpers.ts";
 
 declare const Deno: unknown;
 
@@ -26,6 +27,17 @@ export function runTransportSuite(f: RuntimeFactory): void {
 
   async function all(...nodes: Node[]): Promise<void> {
     await Promise.all(nodes.map((n) => n.stop()));
+  }
+
+  /** Resolves with how long `p` took; fails the test if that is over `limitMs`. */
+  async function prompt(what: string, p: Promise<void>, limitMs = 1500): Promise<number> {
+    const start = Date.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<"late">((r) => { timer = setTimeout(() => r("late"), limitMs); });
+    const r = await Promise.race([p.then(() => "ok" as const), late]);
+    clearTimeout(timer);
+    assert.is(r, "ok", `${what} did not resolve within ${limitMs} ms`);
+    return Date.now() - start;
   }
 
   async function streamsUp(nodes: Node[]): Promise<void> {
@@ -365,6 +377,41 @@ export function runTransportSuite(f: RuntimeFactory): void {
     }
   });
 
+  test("after a garbage collection, a silent stream is still dropped after deadMs and stop() still ends it", async () => {
+    // Node's fetch forwards the signal of a Request through weak references: once nothing
+    // held the Request, its abort reached neither the connection nor the body, so neither the
+    // watchdog nor stop() could end a stream on which the peer had gone quiet.
+    const rt = newRuntime();
+    let dials = 0;
+    const fake = await rt.serve({ hostname: "127.0.0.1", port: 0 }, () => {
+      dials++;
+      return new Response(new ReadableStream({ start: (c) => c.enqueue(new Uint8Array(4)) }), { status: 200, headers: { "X-Etcd-Cluster-ID": CID } });
+    });
+    const gc = async (): Promise<void> => {
+      for (let i = 0; i < 3; i++) {
+        await collectGarbage();
+        await sleep(10);
+      }
+    };
+    const watched = await startNode("a", { tuning: { deadMs: 300 } });
+    const idle = await startNode("b", { tuning: { deadMs: 60_000 } });
+    try {
+      watched.t.addPeer("fe", [`http://127.0.0.1:${fake.port}`]);
+      await until("up", () => watched.t.streamState("fe")!.reading);
+      await gc();
+      await until("dropped and redialed", () => dials >= 2, 3000);
+      assert.ok(watched.log.find("warn", "lost the stream").some((l) => /no data for 300 ms/.test(String(l.fields?.error))));
+      idle.t.addPeer("fe", [`http://127.0.0.1:${fake.port}`]);
+      await until("up", () => idle.t.streamState("fe")!.reading);
+      await gc();
+      await prompt("stop() on a silent stream", idle.t.stop());
+      await prompt("stop() while redialing a silent peer", watched.t.stop());
+    } finally {
+      await Promise.all([watched.listener.close(), idle.listener.close()]);
+      await fake.close();
+    }
+  });
+
   test("a stream frame over the size limit drops the stream (nothing buffered for it)", async () => {
     const rt = newRuntime();
     let dials = 0;
@@ -429,6 +476,105 @@ export function runTransportSuite(f: RuntimeFactory): void {
       await until("the rest failed", () => a.sent.failed === 1000);
     } finally {
       await all(a, b);
+    }
+  });
+
+  test("stop() right after the peer's last message and the end of its stream (removed by it)", async () => {
+    // The peer's last frame (say, the commit of our removal) and the end of its body arrive
+    // together; the member stops while handling that message. On Node's fetch an abort that
+    // lands after the body is complete but before it has been read to the end leaves the next
+    // read() pending forever, so stop() must not rely on the abort alone.
+    const rt = newRuntime();
+    const last = encodeFrames([encodeMessage(msg("fc", "a", { type: "MsgApp", index: 9, commit: 9 }))]);
+    const fake = await rt.serve({ hostname: "127.0.0.1", port: 0 }, (req) => {
+      if (new URL(req.url).pathname.startsWith("/raft/stream/")) {
+        // A keepalive at once; a little later the last message and the end, together.
+        const body = new ReadableStream<Uint8Array>({
+          start: (c) => {
+            c.enqueue(KEEPALIVE_FRAME.slice());
+            setTimeout(() => {
+              c.enqueue(last);
+              c.close();
+            }, 50);
+          },
+        });
+        return new Response(body, { status: 200, headers: { "X-Etcd-Cluster-ID": CID } });
+      }
+      return new Response("removed member\n", { status: 410 });
+    });
+    const defer: [string, (f: () => void) => void][] = [
+      ["in a microtask", (f) => queueMicrotask(f)],
+      ["after a resolved promise", (f) => void Promise.resolve().then().then(f)],
+      ["in a timer", (f) => void setTimeout(f, 0)],
+    ];
+    try {
+      for (const [when, later] of defer) {
+        let stopping: Promise<void> | undefined;
+        const a = await startNode("a", {
+          onReceive: () => later(() => { stopping ??= a.t.stop(); }),
+        });
+        try {
+          a.t.addPeer("fc", [`http://127.0.0.1:${fake.port}`]);
+          await until("the last message arrived", () => stopping !== undefined);
+          await prompt(`stop() ${when} after the last message`, stopping!);
+          assert.is(a.received.length, 1);
+        } finally {
+          await a.listener.close();
+        }
+      }
+    } finally {
+      await fake.close();
+    }
+  });
+
+  test("stop() while a peer answers nothing, or answers its head and then stalls", async () => {
+    const rt = newRuntime();
+    const held: (() => void)[] = [];
+    const trickles: ReadableStreamDefaultController<Uint8Array>[] = [];
+    const seen = new Map<string, number>();
+    let mode: "silent" | "trickle" = "silent";
+    const fake = await rt.serve({ hostname: "127.0.0.1", port: 0 }, async (req) => {
+      const path = new URL(req.url).pathname;
+      const key = path.startsWith("/raft/stream/") ? "stream" : path;
+      seen.set(key, (seen.get(key) ?? 0) + 1);
+      await req.body?.cancel().catch(() => {});
+      if (mode === "silent") {
+        await new Promise<void>((r) => held.push(r));
+        return new Response(null, { status: 503 });
+      }
+      // A refusal whose head goes out at once and whose body never ends.
+      return new Response(new ReadableStream<Uint8Array>({
+        start: (c) => {
+          trickles.push(c);
+          c.enqueue(new TextEncoder().encode("removed"));
+        },
+      }), { status: path.startsWith("/raft/stream/") ? 410 : 503, headers: { "Content-Type": "text/plain" } });
+    });
+    try {
+      for (const m of ["silent", "trickle"] as const) {
+        mode = m;
+        seen.clear();
+        const a = await startNode("a", { tuning: { deadMs: 60_000, requestTimeoutMs: 60_000, snapshotTimeoutMs: 60_000 } });
+        try {
+          a.t.addPeer("fd", [`http://127.0.0.1:${fake.port}`]);
+          a.t.send([msg("a", "fd"), msg("a", "fd", { type: "MsgSnap", snapshot: { data: bytes(1000), metadata: { index: 1, term: 1, confState: { voters: [] } } } })]);
+          await until(`${m}: dial, POST and snapshot pending`, () => !!seen.get("stream") && !!seen.get("/raft") && !!seen.get("/raft/snapshot"));
+          await sleep(100); // let the heads (if any) arrive and the bodies start to be read
+          await prompt(`stop() with a ${m} peer`, a.t.stop());
+        } finally {
+          await a.listener.close();
+        }
+      }
+    } finally {
+      for (const r of held) r();
+      for (const c of trickles) {
+        try {
+          c.close();
+        } catch {
+          // already cancelled
+        }
+      }
+      await fake.close();
     }
   });
 
