@@ -83,6 +83,7 @@ export class Member implements MemberApi {
   private readonly bootstrapPeers: string[];
 
   private processing: Promise<void> | null = null;
+  private looping = false;
   private removing = false;
   /** Linearizable reads waiting for their read index to be applied (see linearizableRead). */
   private readonly waitingReads = new Set<(error: EtcdError | null) => void>();
@@ -538,10 +539,15 @@ export class Member implements MemberApi {
 
   /** Starts processing unless already running; work arriving meanwhile is picked up by the loop. */
   private kick(): void {
-    if (this.processing || this.stopped || this.failure) return;
+    // `looping` is set before the loop starts: its first pass runs synchronously and may call
+    // kick() again (a read round, a leader change), which must not start a second loop with
+    // a second Ready outstanding.
+    if (this.looping || this.stopped || this.failure) return;
+    this.looping = true;
     this.processing = this.readyLoop()
       .catch((e) => this.fail(e as Error))
       .finally(() => {
+        this.looping = false;
         this.processing = null;
         if (!this.stopped && !this.failure && this.raft.hasReady()) this.kick();
       });
