@@ -9,12 +9,12 @@ import type { MemberApi, MemberChangeError, MemberInfo, SelfStats } from "../htt
 import { decodeConfChange } from "../raft/conf-change.ts";
 import { ProposalDroppedError, RawNode } from "../raft/raw-node.ts";
 import type { MemoryStorage } from "../raft/storage.ts";
-import type { ConfChange as RaftConfChange, ConfState, Entry, Message, Ready, SoftState } from "../raft/types.ts";
+import type { ConfChange as RaftConfChange, ConfState, Entry, Message, RaftConfig, Ready, SoftState } from "../raft/types.ts";
 import type { Config } from "../config.ts";
 import type { Runtime } from "../runtime.ts";
 import type { Store } from "../store/store.ts";
 import type { StoreCommand, StoreEvent } from "../store/types.ts";
-import { Transport } from "../transport/transport.ts";
+import { Transport, type TransportOptions } from "../transport/transport.ts";
 import type { Snapshotter } from "../wal/snapshotter.ts";
 import type { Wal } from "../wal/wal.ts";
 import { goDuration, rfc3339Nano } from "./go-format.ts";
@@ -46,6 +46,16 @@ const SNAPSHOT_CATCH_UP_ENTRIES = 5000;
 /** A leader's messages that may leave before its own log write is durable (handleReady). */
 const SEND_BEFORE_PERSIST = new Set<Message["type"]>(["MsgApp", "MsgHeartbeat", "MsgSnap"]);
 
+/** The peer transport as the member uses it (the HTTP one, or a simulated network). */
+export type PeerTransport = Pick<Transport, "addPeer" | "updatePeer" | "removePeer" | "send" | "handle" | "isActive" | "stop">;
+
+export interface MemberOptions {
+  /** Replaces the HTTP peer transport (the simulator's in-memory network). */
+  transport?: (opts: TransportOptions) => PeerTransport;
+  /** Raft settings beyond what the configuration gives (test-only switches such as unsafeCommitOldTerms). */
+  raft?: Partial<RaftConfig>;
+}
+
 interface PendingProposal {
   id: string;
   data: Uint8Array | null;
@@ -57,7 +67,7 @@ export class Member implements MemberApi {
   readonly name: string;
   readonly memberId: string;
   readonly clusterId: string;
-  readonly transport: Transport;
+  readonly transport: PeerTransport;
   readonly log: { warn(msg: string): void };
 
   private readonly raft: RawNode;
@@ -102,7 +112,7 @@ export class Member implements MemberApi {
   /** Settles when the member stops by itself (removed, or a fatal storage error). */
   readonly done: Promise<void>;
 
-  constructor(private readonly rt: Runtime, private readonly cfg: Config, data: OpenedData) {
+  constructor(private readonly rt: Runtime, private readonly cfg: Config, data: OpenedData, opts: MemberOptions = {}) {
     this.name = cfg.name;
     this.log = rt.log;
     this.store = data.store;
@@ -139,6 +149,7 @@ export class Member implements MemberApi {
       preVote: cfg.preVote,
       random: () => rt.random(),
       logger: { debug: (m) => rt.log.debug(`raft: ${m}`), info: (m) => rt.log.info(`raft: ${m}`), warn: (m) => rt.log.warn(`raft: ${m}`) },
+      ...opts.raft,
     });
     const hs = this.raftStorage.initialState().hardState;
     this.term = hs.term;
@@ -152,7 +163,7 @@ export class Member implements MemberApi {
       appliedIndex: () => this.appliedIndex,
     });
 
-    this.transport = new Transport({
+    this.transport = (opts.transport ?? ((o: TransportOptions) => new Transport(o)))({
       rt,
       memberId: this.memberId,
       clusterId: this.clusterId,
