@@ -9,10 +9,11 @@ export interface AppendHandle {
   /** Make every appended byte durable (fdatasync). */
   sync(): Promise<void>;
   /**
-   * Optional: sync() on the calling thread, blocking it (throws on failure). Cheaper than a
-   * round trip to a worker thread when the caller has nothing else to do meanwhile.
+   * Optional, for handles that reserve space past the end (zeros written ahead, so that a
+   * sync need not record a new file size): drop that space, durably. Called before the file
+   * stops being the last WAL segment. close() drops it too, without syncing.
    */
-  syncNow?(): void;
+  trim?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -97,11 +98,6 @@ export interface Runtime {
   monotonic(): number;
   /** Run fn once after ms; returns a function that cancels it. */
   setTimer(ms: number, fn: () => void): () => void;
-  /**
-   * Optional: run fn soon, once the I/O callbacks ready now have run (setImmediate). Lets the
-   * member see whether more work is arriving before it blocks on a small WAL sync.
-   */
-  defer?(fn: () => void): void;
   /** Uniform in [0, 1); seeded in simulation. */
   random(): number;
   readonly fs: FileSystem;

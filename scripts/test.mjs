@@ -31,6 +31,7 @@ const steps = [
   ...findTests(join(root, "dist/test/conformance"), /\.test\.js$/).map((f) => ({ name: f.slice(root.length), cmd: "node", args: [f] })),
   ...findTests(join(root, "dist/test/proxy"), /\.test\.js$/).map((f) => ({ name: f.slice(root.length), cmd: "node", args: [f] })),
   ...findTests(join(root, "dist/test/cluster"), /\.test\.js$/).map((f) => ({ name: f.slice(root.length), cmd: "node", args: [f] })),
+  ...findTests(join(root, "dist/test/sim"), /\.test\.js$/).map((f) => ({ name: f.slice(root.length), cmd: "node", args: [f] })),
   ...findTests(join(root, "dist/test/fault"), /\.test\.js$/).map((f) => ({ name: f.slice(root.length), cmd: "node", args: [f] })),
 ].filter((s) => only.length === 0 || only.some((o) => s.name.includes(o)));
 

@@ -32,11 +32,6 @@ export class LinearizableReads {
     });
   }
 
-  /** No read waiting for a round or for apply. */
-  idle(): boolean {
-    return this.inflight === null && this.queued.length === 0 && this.awaitingApply.length === 0;
-  }
-
   /** Re-asks for the in-flight round (after a leader change, or when Raft dropped it). */
   retry(): void {
     if (this.inflight) this.source.readIndex(this.encoder.encode(this.inflight.ctx));

@@ -43,7 +43,7 @@ const REMOVAL_LINGER_MS = 1000;
 /** Entries kept in the Raft log after a snapshot, for followers a little behind. */
 const SNAPSHOT_CATCH_UP_ENTRIES = 5000;
 
-/** A leader's messages that may leave before its own log write is durable (handleReady). */
+/** A leader's messages that may leave before its own log write is durable (persist). */
 const SEND_BEFORE_PERSIST = new Set<Message["type"]>(["MsgApp", "MsgHeartbeat", "MsgSnap"]);
 
 /** The peer transport as the member uses it (the HTTP one, or a simulated network). */
@@ -564,22 +564,51 @@ export class Member implements MemberApi {
       });
   }
 
+  /**
+   * Handles Readys in order: persist (WAL), then send and apply. Pipelined as etcd's apply
+   * loop is: once a Ready is durable and advanced, the next one is taken and its WAL write
+   * started before this one's committed entries are applied and answered, so that CPU work
+   * and the disk sync overlap. Entries are still applied in order, and only once durable
+   * here (a Ready's own committed entries are applied after its own write). A next Ready
+   * that changes the role or installs a snapshot waits for the apply instead.
+   */
   private async readyLoop(): Promise<void> {
-    while (!this.failure && this.raft.hasReady()) {
-      const rd = this.raft.ready();
-      await this.handleReady(rd);
-      this.raft.advance(rd);
+    let rd: Ready | null = null;
+    let persisting: Promise<Message[]> | null = null;
+    while (!this.failure) {
+      if (rd === null) {
+        if (!this.raft.hasReady()) break;
+        rd = this.raft.ready();
+      }
+      const messages = await (persisting ?? this.persist(rd));
+      persisting = null;
+      const done: Ready = rd;
+      rd = null;
+      this.persisted(done, messages);
+      this.raft.advance(done);
+      if (this.raft.hasReady()) {
+        rd = this.raft.ready();
+        if (rd.softState === undefined && !(rd.snapshot && rd.snapshot.metadata.index > 0)) {
+          persisting = this.persist(rd);
+          persisting.catch(() => {}); // awaited in the next round; never an unhandled rejection
+        }
+      }
+      this.apply(done);
       await this.maybeSnapshot();
     }
   }
 
-  private async handleReady(rd: Ready): Promise<void> {
+  /**
+   * Persists a Ready (snapshot, entries, hard state; one WAL sync) and returns the messages
+   * that may only leave once it is durable.
+   */
+  private async persist(rd: Ready): Promise<Message[]> {
     const wasLeader = this.soft.state === "StateLeader";
     if (rd.softState) this.onSoftState(rd.softState);
     if (rd.snapshot && rd.snapshot.metadata.index > 0) await this.installSnapshot(rd);
     let messages = rd.messages;
-    const persist = rd.entries.length > 0 || (rd.hardState !== undefined && rd.mustSync);
-    if (persist && messages.length > 0 && wasLeader && this.soft.state === "StateLeader") {
+    const save = rd.entries.length > 0 || (rd.hardState !== undefined && rd.mustSync);
+    if (save && messages.length > 0 && wasLeader && this.soft.state === "StateLeader") {
       // A leader's appends and heartbeats go out while its own write is in progress, as etcd
       // does (Raft thesis §10.2.1): followers persist before they acknowledge, and what they
       // acknowledge commits (is applied, and announced) only in a later Ready, after this
@@ -590,7 +619,12 @@ export class Member implements MemberApi {
       this.send(now);
       messages = later;
     }
-    if (persist) await this.wal.save(rd.hardState ?? null, rd.entries, { blocking: await this.quiet(rd) });
+    if (save) await this.wal.save(rd.hardState ?? null, rd.entries);
+    return messages;
+  }
+
+  /** A Ready is durable: record its hard state and entries, send the rest of its messages. */
+  private persisted(rd: Ready, messages: Message[]): void {
     if (rd.hardState) {
       this.raftStorage.setHardState(rd.hardState);
       this.term = rd.hardState.term;
@@ -598,22 +632,13 @@ export class Member implements MemberApi {
     }
     if (rd.entries.length > 0) this.raftStorage.append(rd.entries);
     this.send(messages);
+  }
+
+  /** Applies a durable Ready's committed entries, then releases the reads it allows. */
+  private apply(rd: Ready): void {
     for (const e of rd.committedEntries) this.applyEntry(e);
     for (const rs of rd.readStates) this.reads.onReadState(rs.requestCtx, rs.index);
     this.reads.onApplied();
-  }
-
-  /**
-   * Whether this Ready's WAL write may sync on the main thread (no worker round trip: lower
-   * latency) because nothing else would run meanwhile: one entry at most, at most one request
-   * waiting, and still so once the I/O callbacks already due have run (requests they bring
-   * would otherwise wait for the sync, and end up in Readys of one entry each).
-   */
-  private async quiet(rd: Ready): Promise<boolean> {
-    const defer = this.rt.defer;
-    if (defer === undefined || rd.entries.length > 1 || this.waiters.size > 1) return false;
-    await new Promise<void>((resolve) => defer(resolve));
-    return this.waiters.size <= 1 && this.reads.idle();
   }
 
   private send(messages: Message[]): void {

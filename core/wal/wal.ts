@@ -13,14 +13,6 @@ import type { Entry, HardState, SnapshotRef } from "./types.ts";
 export { WalCorruptError, WalError } from "./errors.ts";
 export type { Entry, HardState, SnapshotRef } from "./types.ts";
 
-export interface SaveOptions {
-  /**
-   * Sync on the calling thread when the handle can (AppendHandle.syncNow): lower latency for
-   * a small write when nothing else is waiting, at the price of blocking meanwhile.
-   */
-  blocking?: boolean;
-}
-
 export interface WalOptions {
   /** Cut a new segment once the current one grows past this. Default 64 MiB. */
   segmentBytes?: number;
@@ -134,14 +126,14 @@ export class Wal {
    * If anything fails the promise rejects and every later call rejects too: the state of
    * the tail is unknown until the log is reopened (which drops a torn tail).
    */
-  save(hardState: HardState | null, entries: Entry[], opts: SaveOptions = {}): Promise<void> {
+  save(hardState: HardState | null, entries: Entry[]): Promise<void> {
     if (hardState === null && entries.length === 0) return this.run(async () => {});
     return this.run(async () => {
       const w = new RecordWriter(estimateSize(entries));
       for (const e of entries) writeEntry(w, e);
       // After the entries, so a torn write never leaves a commit index past the entries.
       if (hardState) writeHardState(w, hardState);
-      await this.write(w.bytes(), opts.blocking === true);
+      await this.write(w.bytes());
       if (entries.length > 0) this.lastIndex = entries[entries.length - 1]!.index;
       if (hardState) this.hardState = { ...hardState };
       await this.maybeCut();
@@ -194,11 +186,10 @@ export class Wal {
   }
 
   /** One append and one sync; any failure poisons the log (the tail is unknown). */
-  private async write(bytes: Uint8Array, blocking = false): Promise<void> {
+  private async write(bytes: Uint8Array): Promise<void> {
     try {
       await this.handle.append(bytes);
-      if (blocking && this.handle.syncNow) this.handle.syncNow();
-      else await this.handle.sync();
+      await this.handle.sync();
     } catch (err) {
       this.failure = err;
       throw err;
@@ -211,6 +202,9 @@ export class Wal {
     if (this.size < this.segmentBytes) return;
     try {
       const prev = this.segments[this.segments.length - 1]!;
+      // A segment that is not the last must end with its last record (replay allows a
+      // zero-filled tail only in the last one): space reserved past it goes first.
+      if (this.handle.trim) await this.handle.trim();
       const seg = await writeSegmentHead(this.fs, this.dir, prev.seq + 1, this.lastIndex + 1, this.metadata, this.hardState);
       const handle = await this.fs.openAppend(join(this.dir, seg.name));
       await this.handle.close();

@@ -29,7 +29,6 @@ export function createBunRuntime(opts: BunRuntimeOptions = {}): Runtime {
     now,
     monotonic: () => performance.now(),
     setTimer: makeSetTimer(),
-    defer: (fn) => void setImmediate(fn),
     random: Math.random,
     fs: createNodeFs(),
     serve: (o, handler) =>

@@ -19,7 +19,6 @@ export function createDenoRuntime(opts: DenoRuntimeOptions = {}): Runtime {
     now,
     monotonic: () => performance.now(),
     setTimer: makeSetTimer(),
-    defer: (fn) => void setImmediate(fn),
     random: Math.random,
     fs: createDenoFs(),
     serve: (o, handler) => serveDeno(o, handler, log),
@@ -152,41 +151,19 @@ function createDenoFs(): FileSystem {
   };
 }
 
-// append() writes at once with writeSync (a small copy into the page cache); sync() is one
-// fdatasync off the main thread, syncNow() the same on it. So a sync() right after an
-// un-awaited append() covers it, and appends never interleave. close() waits for the syncs
-// in flight.
+// Operations on one handle run in call order, so a sync() right after an un-awaited append()
+// covers it and concurrent appends never interleave partial writes.
 function appendHandle(f: Deno.FsFile): AppendHandle {
-  let syncing: Promise<unknown> = Promise.resolve();
-  let closed = false;
-  const closedError = (): Error => Object.assign(new Error("file handle closed"), { code: "EBADF" });
+  let tail: Promise<unknown> = Promise.resolve();
+  const queue = <T>(op: () => Promise<T>): Promise<T> => {
+    const p = tail.then(op);
+    tail = p.catch(() => {});
+    return p;
+  };
   return {
-    append(data) {
-      if (closed) return Promise.reject(closedError());
-      try {
-        let off = 0;
-        while (off < data.byteLength) off += f.writeSync(data.subarray(off));
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      return Promise.resolve();
-    },
-    sync() {
-      if (closed) return Promise.reject(closedError());
-      const p = f.syncData();
-      syncing = p.catch(() => {});
-      return p;
-    },
-    syncNow() {
-      if (closed) throw closedError();
-      f.syncDataSync();
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      await syncing;
-      f.close();
-    },
+    append: (data) => queue(() => writeAll(f, data)),
+    sync: () => queue(() => f.syncData()),
+    close: () => queue(async () => f.close()),
   };
 }
 

@@ -20,7 +20,6 @@ export function createNodeRuntime(opts: NodeRuntimeOptions = {}): Runtime {
     monotonic: () => performance.now(),
     // Timers are not unref'd: a member's pending timers must keep the process alive.
     setTimer: makeSetTimer(),
-    defer: (fn) => void setImmediate(fn),
     random: Math.random,
     fs: createNodeFs(),
     serve: (o, handler) => serveNode(o, handler, log),

@@ -50,7 +50,7 @@ export function serveNode(opts: ServeOptions, handler: Handler, log: Logger): Pr
     // longer than the 5-minute default. Idle/keep-alive limits stay as Node sets them.
     { requestTimeout: 0 },
     (incoming, outgoing) => {
-      const length = process.env.NOLIGHT ? -1 : lightBodyLength(incoming);
+      const length = lightBodyLength(incoming);
       if (length < 0) return void general(incoming, outgoing);
       if (length === 0) return light(incoming, outgoing, null);
       readBody(incoming, length, (body) => light(incoming, outgoing, body));
@@ -87,7 +87,11 @@ function readBody(incoming: IncomingMessage, length: number, done: (body: Buffer
   });
 }
 
-/** A WHATWG Response (an error page, not a client route's reply): buffered, then written. */
+/**
+ * A WHATWG Response (not a client route's reply), as @hono/node-server writes one: a body
+ * that is complete at once gets a Content-Length, anything else streams chunk by chunk
+ * after the head; a client that goes away cancels the body.
+ */
 async function writeResponse(res: Response, out: ServerResponse): Promise<void> {
   const headers: Record<string, string | string[]> = {};
   res.headers.forEach((v, k) => {
@@ -99,10 +103,58 @@ async function writeResponse(res: Response, out: ServerResponse): Promise<void> 
     out.end();
     return;
   }
-  const body = new Uint8Array(await res.arrayBuffer());
-  if (headers["content-length"] === undefined) headers["content-length"] = String(body.byteLength);
+  const reader = res.body.getReader();
+  const first: Uint8Array[] = [];
+  let pending: ReturnType<typeof reader.read> | undefined;
+  let done = false;
+  for (let i = 0; i < 2 && !done; i++) {
+    pending ??= reader.read();
+    const r = await Promise.race([pending, Promise.resolve().then(() => undefined)]);
+    if (r === undefined) break;
+    pending = undefined;
+    if (r.value) first.push(r.value);
+    done = r.done;
+  }
+  if (done && headers["content-length"] === undefined && headers["transfer-encoding"] === undefined) {
+    headers["content-length"] = String(first.reduce((n, c) => n + c.byteLength, 0));
+  }
   out.writeHead(res.status, headers);
-  out.end(body);
+  for (const c of first) out.write(c);
+  if (done) {
+    out.end();
+    return;
+  }
+  if (first.length === 0) out.flushHeaders();
+  let gone = false;
+  const onClose = (): void => {
+    gone = true;
+    reader.cancel().catch(() => {});
+  };
+  out.once("close", onClose);
+  try {
+    for (;;) {
+      const r = await (pending ?? reader.read());
+      pending = undefined;
+      if (gone) return;
+      if (r.done) break;
+      if (!out.write(r.value)) await drainOrClose(out);
+    }
+    out.end();
+  } finally {
+    if (!gone) out.off("close", onClose);
+  }
+}
+
+function drainOrClose(out: ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      out.off("drain", done);
+      out.off("close", done);
+      resolve();
+    };
+    out.on("drain", done);
+    out.on("close", done);
+  });
 }
 
 /** A reply in one writeHead + end; a streamed one gets its head at once, then its chunks. */
@@ -146,17 +198,7 @@ async function pump(s: ReplyStream, out: ServerResponse): Promise<void> {
         out.end(next.chunk);
         return;
       }
-      if (!out.write(next.chunk)) {
-        await new Promise<void>((resolve) => {
-          const done = (): void => {
-            out.off("drain", done);
-            out.off("close", done);
-            resolve();
-          };
-          out.on("drain", done);
-          out.on("close", done);
-        });
-      }
+      if (!out.write(next.chunk)) await drainOrClose(out);
     }
   } finally {
     if (!gone) out.off("close", onClose);

@@ -31,6 +31,12 @@ export interface WorkloadOptions {
   /** Client<->member one-way delay, ms. */
   netMin: number;
   netMax: number;
+  /**
+   * The `member` recorded for non-quorum reads (whose view must never go back): the machine
+   * (default: etcd serves clients only once a restarted member has caught up and published)
+   * or the process (a restarted member may answer from an older state until it catches up).
+   */
+  readViewPer?: "machine" | "process";
   /** Big values (bytes) now and then, to make large entries and snapshots. */
   bigValueChance: number;
   bigValueBytes: number;
@@ -191,7 +197,8 @@ export class Workload {
     if (slot === null) return this.next(c);
     const { op, req } = this.makeOp(c, slot.clientURL);
     const index = this.ops.length;
-    const o: Operation = { id: index, client: c.id, member: slot.name, invoke: this.sched.now, complete: null, op, result: { type: "unknown" } };
+    const member = this.opts.readViewPer === "process" ? `${slot.name}#${slot.incarnation}` : slot.name;
+    const o: Operation = { id: index, client: c.id, member, invoke: this.sched.now, complete: null, op, result: { type: "unknown" } };
     this.ops.push(o);
     this.counters.invoked++;
     let done = false;

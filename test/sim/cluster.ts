@@ -11,35 +11,19 @@ import { parseConfig, type Config } from "../../core/config.ts";
 import type { MemoryFileSystem } from "../../core/fs/memory.ts";
 import { createClientApp } from "../../core/http/app.ts";
 import type { Identity } from "../../core/server/bootstrap.ts";
-import { Member } from "../../core/server/member.ts";
+import { Member, type MemberOptions } from "../../core/server/member.ts";
 import { openMemberData } from "../../core/server/open.ts";
 import { createNew, hasData, type OpenedData } from "../../core/server/storage.ts";
-import type { RaftConfig } from "../../core/raft/types.ts";
 import type { StoreEvent } from "../../core/store/types.ts";
 import type { TransportOptions } from "../../core/transport/transport.ts";
 import { MemoryFileSystem as MemFs } from "../../core/fs/memory.ts";
 import type { Network } from "./network.ts";
-import {
-  applyRaftOverrides,
-  observeStoreEvents,
-  raftOverridesActive,
-  raftStatus,
-  replaceTransport,
-  type RaftOverrides,
-} from "./probe.ts";
+import { observeStoreEvents, raftOverridesActive, raftStatus, type RaftOverrides } from "./probe.ts";
 import { type DiskLatency, FAST_DISK, SimClock, SimRuntime } from "./runtime.ts";
 import type { Rng, Scheduler } from "./scheduler.ts";
-import { type PeerTransport, SimTransport } from "./sim-transport.ts";
+import { SimTransport } from "./sim-transport.ts";
 
 export type SlotState = "starting" | "up" | "down" | "failed" | "removed";
-
-/** The options the Member seam takes (see the lead's `new Member(rt, cfg, data, opts)`). */
-export interface MemberSeamOptions {
-  transport?: (opts: TransportOptions) => PeerTransport;
-  raft?: Partial<RaftConfig>;
-}
-
-type MemberCtor = new (rt: SimRuntime, cfg: Config, data: OpenedData, opts?: MemberSeamOptions) => Member;
 
 /** One machine. */
 export class Slot {
@@ -128,9 +112,6 @@ function config(args: string[]): Config {
 export class SimCluster {
   readonly slots = new Map<string, Slot>();
   readonly counters: ClusterCounters = { starts: 0, crashes: 0, tornCrashes: 0, pauses: 0, diskFaults: 0, adds: 0, removes: 0 };
-  /** Whether the Member constructor took the transport factory (the seam is in). */
-  seamTransport: boolean | null = null;
-  seamRaft: boolean | null = null;
   private nextIndex: number;
   /** A membership change is in progress. */
   changing = false;
@@ -249,18 +230,14 @@ export class SimCluster {
     if (slot.rt !== rt || !rt.isAlive) return;
     slot.memberId = data.memberId;
     let transport: SimTransport | null = null;
-    const factory = (o: TransportOptions): SimTransport => (transport = new SimTransport(o, this.net, slot.name));
+    const seam: MemberOptions = { transport: (o: TransportOptions) => (transport = new SimTransport(o, this.net, slot.name)) };
     const raft = this.opts.raft;
+    if (raft) seam.raft = raft;
     let member: Member;
     try {
-      member = new (Member as unknown as MemberCtor)(rt, slot.cfg, data, { transport: factory, raft });
-      this.seamTransport = transport !== null;
-      if (transport === null) transport = replaceTransport(member, rt, factory) as SimTransport;
-      if (raft) {
-        const active = raftOverridesActive(member, raft);
-        this.seamRaft = active;
-        if (!active) applyRaftOverrides(member, raft);
-      }
+      member = new Member(rt, slot.cfg, data, seam);
+      if (transport === null) throw new Error("the member did not build its transport through MemberOptions.transport");
+      if (raft && !raftOverridesActive(member, raft)) throw new Error("the member's Raft did not take MemberOptions.raft");
     } catch (e) {
       slot.state = "failed";
       slot.note = `member construction failed: ${(e as Error).stack ?? e}`;

@@ -30,6 +30,8 @@ export interface Violation {
   time: number;
   kind: string;
   message: string;
+  /** For violations found by the final checks: when the offending operation happened. */
+  focus?: number;
 }
 
 interface EntryRecord {
@@ -82,10 +84,15 @@ export class Invariants {
     private readonly cluster: SimCluster,
   ) {}
 
-  violate(kind: string, message: string): void {
+  violate(kind: string, message: string, focus?: number): void {
     // One report per kind and message is enough.
     if (this.violations.some((v) => v.kind === kind && v.message === message)) return;
-    this.violations.push({ time: this.sched.now, kind, message });
+    const v: Violation = { time: this.sched.now, kind, message };
+    // Final checks name operations "#id cN@nM [invoke, complete]": the trace around the first one helps.
+    const named = /\[(\d+(?:\.\d+)?), /.exec(message);
+    const at = focus ?? (named ? Number(named[1]) : undefined);
+    if (at !== undefined && at < this.sched.now) v.focus = at;
+    this.violations.push(v);
     this.sched.log(`!! VIOLATION ${kind}: ${message}`);
   }
 

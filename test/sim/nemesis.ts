@@ -194,7 +194,7 @@ export class Nemesis {
         return;
       }
       case "isolate-leader": {
-        const l = this.cluster.leader() ?? r.pick(this.cluster.live());
+        const l = this.cluster.leader() ?? r.pick(this.cluster.current().filter((s) => s.memberId !== ""));
         this.net.isolate(l.memberId, ids);
         this.partitionFor(k, `${l.name} cut off`);
         return;
@@ -417,6 +417,7 @@ export class Nemesis {
       }
       if (s.state === "down") void this.cluster.start(s);
     }
+    void this.cluster.adopt();
     this.record("end", "faults stopped; network healed; every member restarted");
   }
 }
@@ -478,7 +479,7 @@ class Figure8 {
     this.term = raftStatus(l0.member!).hardState.term;
     this.phase = "await-l1";
     this.split([[l0], cur.filter((s) => s !== l0)]);
-    this.deadline = this.now + 8000;
+    this.deadline = this.now + 15000;
     return true;
   }
 
@@ -508,7 +509,7 @@ class Figure8 {
         this.rest = cur.filter((s) => !this.side.includes(s));
         this.phase = "await-l2";
         this.split([this.side, this.rest]);
-        this.deadline = this.now + 8000;
+        this.deadline = this.now + 15000;
         return;
       }
       case "await-l2": {
@@ -519,7 +520,7 @@ class Figure8 {
         const xy = this.rest.filter((s) => s !== l.slot);
         this.phase = "await-w";
         this.split([[...this.side, ...xy], [l.slot]]);
-        this.deadline = this.now + 8000;
+        this.deadline = this.now + 15000;
         return;
       }
       case "await-w": {
@@ -538,7 +539,7 @@ class Figure8 {
         const groups = [[l.slot, ...other, this.x], [this.l2!]];
         if (this.y) groups.push([this.y]);
         this.split(groups);
-        this.deadline = this.now + 8000;
+        this.deadline = this.now + 15000;
         return;
       }
       case "await-commit": {
@@ -549,7 +550,7 @@ class Figure8 {
         const groups = [[this.l2!, this.x!, ...(this.y ? [this.y] : [])], ...this.side.map((s) => [s])];
         this.nem.record("figure8", `${this.w!.name} committed ${st.hardState.commit} (was ${this.commit0}) at term ${st.hardState.term}`);
         this.split(groups);
-        this.deadline = this.now + 8000;
+        this.deadline = this.now + 15000;
         return;
       }
       case "await-overwrite": {

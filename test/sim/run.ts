@@ -15,6 +15,11 @@
 //   --window S            seconds of trace shown before a violation (default 3)
 //   --twice               run the seed twice and compare the trace digests (determinism)
 //   --json                one JSON line per seed (campaign) / the result (single seed)
+//   --reads-per-process   a local read may see an older state after its member restarted
+//                         (default: never, per machine, as etcd serves only once caught up)
+//   --history             print the client history (with --seed)
+//   --debug               member debug logs in the trace (with --seed)
+//   --keep-going          do not stop at the first violation (run every check)
 //
 // A failure prints the seed, the fault schedule and the exact command that replays it.
 import { availableParallelism } from "node:os";
@@ -42,10 +47,13 @@ interface Args {
   twice: boolean;
   json: boolean;
   history: boolean;
+  readsPerProcess: boolean;
+  debug: boolean;
+  keepGoing: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { start: 1, jobs: availableParallelism(), figure8: false, unsafe: false, trace: false, messages: false, windowS: 3, twice: false, json: false, history: false };
+  const a: Args = { start: 1, jobs: availableParallelism(), figure8: false, unsafe: false, trace: false, messages: false, windowS: 3, twice: false, json: false, history: false, readsPerProcess: false, debug: false, keepGoing: false };
   for (let i = 0; i < argv.length; i++) {
     const f = argv[i]!;
     const val = (): string => {
@@ -70,6 +78,9 @@ function parseArgs(argv: string[]): Args {
       case "--twice": a.twice = true; break;
       case "--json": a.json = true; break;
       case "--history": a.history = true; break;
+      case "--reads-per-process": a.readsPerProcess = true; break;
+      case "--debug": a.debug = true; break;
+      case "--keep-going": a.keepGoing = true; break;
       default: throw new Error(`unknown option ${f} (see test/sim/run.ts)`);
     }
   }
@@ -84,6 +95,8 @@ function simOptions(a: Args, seed: number): SimOptions {
   if (a.faults !== undefined) o.faults = a.faults;
   if (a.figure8) o.figure8 = true;
   if (a.unsafe) o.raft = { unsafeCommitOldTerms: true, maxSizePerMsg: 1 };
+  if (a.readsPerProcess) o.readViewPer = "process";
+  if (a.keepGoing) o.stopOnViolation = false;
   return o;
 }
 
@@ -94,6 +107,8 @@ export function replayCommand(o: SimOptions): string {
   if (o.faults !== undefined) parts.push(`--faults ${o.faults.join(",")}`);
   if (o.figure8) parts.push("--figure8");
   if (o.raft?.unsafeCommitOldTerms) parts.push("--unsafe");
+  if (o.readViewPer === "process") parts.push("--reads-per-process");
+  if (o.stopOnViolation === false) parts.push("--keep-going");
   return parts.join(" ");
 }
 
@@ -110,8 +125,9 @@ export function report(r: SimResult, o: SimOptions, windowS = 3): string {
   for (const f of r.faults) out.push(`  ${fmtTime(f.time)} ${f.kind} ${f.detail}`);
   if (r.faults.length === 0) out.push("  (none)");
   const v = r.violations[0];
-  const lines = v ? r.trace.filter((l) => l.time >= v.time - windowS * 1000) : r.trace.slice(-60);
-  out.push(v ? `trace (${windowS} s before the first violation):` : "trace (last lines):");
+  const at = v ? (v.focus ?? v.time) : 0;
+  const lines = v ? r.trace.filter((l) => l.time >= at - windowS * 1000) : r.trace.slice(-60);
+  out.push(!v ? "trace (last lines):" : v.focus !== undefined ? `trace (${windowS} s before the operation the first violation names, at ${fmtTime(v.focus)}):` : `trace (${windowS} s before the first violation):`);
   for (const l of lines) out.push(`  ${fmtTime(l.time)} ${l.text}`);
   for (const x of r.violations) out.push(`VIOLATION ${x.kind} at ${fmtTime(x.time)}: ${x.message}`);
   out.push(summaryLine(r));
@@ -129,7 +145,7 @@ function summaryLine(r: SimResult): string {
 
 // ---- campaign
 
-interface SeedSummary {
+export interface SeedSummary {
   seed: number;
   ok: boolean;
   simulatedMs: number;
@@ -145,17 +161,17 @@ interface SeedSummary {
   entriesChecked: number;
   violations: { kind: string; message: string; time: number }[];
   report?: string;
-  seam: SimResult["seam"];
+  digest: string;
 }
 
-async function runOne(o: SimOptions): Promise<SeedSummary> {
+export async function runOne(o: SimOptions): Promise<SeedSummary> {
   let r: SimResult;
   try {
-    r = await runSimulation({ ...o, checkTimeoutMs: 10_000 });
+    r = await runSimulation({ checkTimeoutMs: 10_000, ...o });
   } catch (e) {
     return {
       seed: o.seed, ok: false, simulatedMs: 0, wallMs: 0, ops: 0, opsChecked: 0, linearizability: "skipped", faults: 0, faultsByKind: {},
-      crashes: 0, snapshots: 0, watchEvents: 0, entriesChecked: 0, seam: { transport: null, raft: null },
+      crashes: 0, snapshots: 0, watchEvents: 0, entriesChecked: 0, digest: "",
       violations: [{ kind: "harness", message: String((e as Error)?.stack ?? e), time: 0 }],
       report: `seed ${o.seed}: the simulator itself failed: ${String((e as Error)?.stack ?? e)}\nreplay: ${replayCommand(o)}`,
     };
@@ -164,10 +180,43 @@ async function runOne(o: SimOptions): Promise<SeedSummary> {
     seed: r.seed, ok: r.ok, simulatedMs: r.simulatedMs, wallMs: r.wallMs, ops: r.ops, opsChecked: r.checks.opsChecked,
     linearizability: r.checks.linearizability, faults: r.faultsInjected, faultsByKind: r.faultsByKind, crashes: r.crashes,
     snapshots: r.snapshotsSent, watchEvents: r.checks.watchEventsChecked, entriesChecked: r.checks.entriesChecked,
-    violations: r.violations.map((v) => ({ kind: v.kind, message: v.message.split("\n")[0]!.slice(0, 300), time: v.time })),
+    violations: r.violations.map((v) => ({ kind: v.kind, message: v.message.split("\n").slice(0, 2).join(" ").slice(0, 400), time: v.time })),
     report: r.ok ? undefined : report(r, o),
-    seam: r.seam,
+    digest: r.traceDigest,
   };
+}
+
+/**
+ * Runs seeds on `jobs` worker threads (each seed in a fresh simulation; workers reuse their
+ * process). `next` hands out the options of the next seed, or null when done; `done` gets
+ * each summary as it comes. Resolves when every worker has finished.
+ */
+export function runInWorkers(jobs: number, next: () => SimOptions | null, done: (s: SeedSummary) => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let running = 0;
+    const feed = (w: Worker): void => {
+      const o = next();
+      if (o === null) {
+        void w.terminate();
+        if (--running === 0) resolve();
+        return;
+      }
+      w.postMessage(o);
+    };
+    for (let i = 0; i < jobs; i++) {
+      const w = new Worker(fileURLToPath(import.meta.url), { workerData: { worker: true } });
+      running++;
+      w.on("message", (s: SeedSummary) => {
+        done(s);
+        feed(w);
+      });
+      w.on("error", (e: Error) => {
+        console.error(`worker error: ${e.stack ?? e}`);
+        if (--running === 0) resolve();
+      });
+      feed(w);
+    }
+  });
 }
 
 async function campaign(a: Args): Promise<number> {
@@ -188,38 +237,19 @@ async function campaign(a: Args): Promise<number> {
       `${failures.length} failing seeds, ${((Date.now() - t0) / 60_000).toFixed(1)} min`);
   };
   console.log(`campaign: seeds ${a.start}..${end - 1}, ${jobs} worker(s)${a.minutes !== undefined ? `, at most ${a.minutes} min` : ""}; ${replayCommand(simOptions(a, 0)).replace(" --seed 0", "")}`);
-  await new Promise<void>((resolve) => {
-    let running = 0;
-    const workers: Worker[] = [];
-    const feed = (w: Worker): void => {
-      if (next >= end || Date.now() > deadline) {
-        void w.terminate();
-        if (--running === 0) resolve();
-        return;
+  await runInWorkers(
+    jobs,
+    () => (next >= end || Date.now() > deadline ? null : simOptions(a, next++)),
+    (s) => {
+      results.push(s);
+      if (a.json) console.log(JSON.stringify({ ...s, report: undefined }));
+      if (!s.ok) {
+        failures.push(s);
+        console.log(`\nFAILED ${s.report ?? `seed ${s.seed}`}\n`);
       }
-      w.postMessage(simOptions(a, next++));
-    };
-    for (let i = 0; i < jobs; i++) {
-      const w = new Worker(fileURLToPath(import.meta.url), { workerData: { worker: true } });
-      workers.push(w);
-      running++;
-      w.on("message", (s: SeedSummary) => {
-        results.push(s);
-        if (a.json) console.log(JSON.stringify({ ...s, report: undefined }));
-        if (!s.ok) {
-          failures.push(s);
-          console.log(`\nFAILED ${s.report ?? `seed ${s.seed}`}\n`);
-        }
-        progress();
-        feed(w);
-      });
-      w.on("error", (e: Error) => {
-        console.error(`worker error: ${e.stack ?? e}`);
-        if (--running === 0) resolve();
-      });
-      feed(w);
-    }
-  });
+      progress();
+    },
+  );
   progress(true);
   const sim = results.reduce((x, r) => x + r.simulatedMs, 0);
   const ops = results.reduce((x, r) => x + r.ops, 0);
@@ -240,14 +270,20 @@ async function campaign(a: Args): Promise<number> {
   console.log(`  watch events:       ${fmtInt(watchEvents)} checked`);
   console.log(`  faults injected:    ${fmtInt(faults)} (${Object.entries(byKind).sort().map(([k, n]) => `${k} ${n}`).join(", ")}); ${fmtInt(crashes)} process crashes, ${fmtInt(snaps)} snapshots sent`);
   console.log(`  violations:         ${failures.length === 0 ? "0" : `${failures.length} seed(s): ${Object.entries(vKinds).map(([k, n]) => `${k} ×${n}`).join(", ")}`}`);
-  for (const f of failures) console.log(`    seed ${f.seed}: ${f.violations.map((v) => v.kind).join(", ")} — replay: ${replayCommand(simOptions(a, f.seed))}`);
-  const seam = results.find((r) => r.seam.transport !== null)?.seam;
-  if (seam && !seam.transport) console.log("  note: Member seam not in yet: SimTransport installed by replacing the member's transport (test/sim/probe.ts)");
+  // The first failing seeds of each kind, with their replay commands (every report is above).
+  const shown = new Set<number>();
+  for (const kind of Object.keys(vKinds)) {
+    for (const f of failures.filter((x) => x.violations[0]?.kind === kind).sort((x, y) => x.seed - y.seed).slice(0, 5)) shown.add(f.seed);
+  }
+  for (const f of failures.filter((x) => shown.has(x.seed)).sort((x, y) => x.seed - y.seed)) {
+    console.log(`    seed ${f.seed}: ${f.violations.map((v) => v.kind).join(", ")} — replay: ${replayCommand(simOptions(a, f.seed))}`);
+  }
+  if (failures.length > shown.size) console.log(`    ... and ${failures.length - shown.size} more failing seeds (reports above)`);
   return failures.length === 0 ? 0 : 1;
 }
 
 async function single(a: Args): Promise<number> {
-  const o: SimOptions = { ...simOptions(a, a.seed!), echo: a.trace, traceMessages: a.messages, keepTrace: a.windowS > 3 };
+  const o: SimOptions = { ...simOptions(a, a.seed!), echo: a.trace, traceMessages: a.messages, keepTrace: true, traceWindowMs: a.windowS * 1000, traceLevel: a.debug ? "debug" : "info" };
   const r = await runSimulation(o);
   if (a.twice) {
     const r2 = await runSimulation({ ...o, echo: false });

@@ -242,7 +242,10 @@ export class Scheduler {
       await drainMicrotasks();
       for (;;) {
         const ev = this.peek();
-        if (ev === undefined) return "idle";
+        if (ev === undefined) {
+          if (Number.isFinite(opts.until)) this.now = Math.max(this.now, opts.until);
+          return "idle";
+        }
         if (ev.time > opts.until) {
           this.now = Math.max(this.now, opts.until);
           return "until";

@@ -12,14 +12,14 @@
 //   * onRemovedSelf(peer): a peer that considers this member removed refused its message
 //     (HTTP 410 in the real transport).
 // isActive(peer) is "heard from it in the last 3 s" (the HTTP transport: a stream is up).
-import type { Transport, TransportOptions } from "../../core/transport/transport.ts";
+import type { PeerTransport } from "../../core/server/member.ts";
+import type { TransportOptions } from "../../core/transport/transport.ts";
 import { decodeMessage, encodeMessage } from "../../core/transport/codec.ts";
 import type { Message } from "../../core/raft/types.ts";
 import type { Endpoint, Network } from "./network.ts";
 import type { SimRuntime } from "./runtime.ts";
 
-/** The public surface a member uses (what the lead's Member seam takes). */
-export type PeerTransport = Pick<Transport, "addPeer" | "updatePeer" | "removePeer" | "send" | "handle" | "isActive" | "stop">;
+export type { PeerTransport };
 
 export interface SimTransportTuning {
   /** isActive: heard from the peer within this long. */

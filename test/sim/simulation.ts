@@ -34,10 +34,14 @@ export interface SimOptions {
   traceLevel?: "debug" | "info" | "warn" | "error";
   /** Keep every trace line (for printing a long window). */
   keepTrace?: boolean;
+  /** Trace kept in the result: this long before the first violation (default 3 s). */
+  traceWindowMs?: number;
   /** Stop at the first violation (default true). */
   stopOnViolation?: boolean;
   /** Time budget of the linearizability check, wall ms (default 20 s). */
   checkTimeoutMs?: number;
+  /** Non-quorum reads must never go back per machine (default) or only per process. */
+  readViewPer?: "machine" | "process";
   /** Skip the history checks (linearizability, watches): Raft invariants only. */
   skipHistory?: boolean;
 }
@@ -80,8 +84,6 @@ export interface SimResult {
   traceDigest: string;
   /** Trace lines around the first violation (or the last lines). */
   trace: TraceLine[];
-  /** Seam status observed: whether Member took the transport factory / Raft options itself. */
-  seam: { transport: boolean | null; raft: boolean | null };
   mathRandomCalls: number;
   history?: Operation[];
 }
@@ -124,11 +126,14 @@ export function configFor(opts: SimOptions): SimConfig {
   const raft: RaftOverrides = { ...(opts.raft ?? {}) };
   if (raft.maxSizePerMsg === undefined && (menu.includes("figure8") || r.chance(0.2))) raft.maxSizePerMsg = r.pick([1, 1, 2048]);
   if (Object.keys(raft).length > 0) cluster.raft = raft;
+  // Now and then a heavy load: thousands of entries, so logs get compacted and lagging
+  // members are sent snapshots.
+  const heavy = r.chance(0.1);
   const workload: WorkloadOptions = {
-    clients: r.int(2, 6),
+    clients: heavy ? 10 : r.int(2, 6),
     keys: r.int(1, 5),
     thinkMin: 0,
-    thinkMax: r.pick([10, 50, 200]),
+    thinkMax: heavy ? 2 : r.pick([10, 50, 200]),
     timeoutMin: 500,
     timeoutMax: r.pick([2000, 6000, 15000]),
     ttlChance: r.pick([0, 0.05, 0.2]),
@@ -136,6 +141,7 @@ export function configFor(opts: SimOptions): SimConfig {
     watchers: r.int(0, 3),
     netMin: 0.1,
     netMax: 2,
+    readViewPer: opts.readViewPer ?? "machine",
     bigValueChance: r.pick([0, 0.01]),
     bigValueBytes: 30_000,
   };
@@ -170,7 +176,7 @@ export function describeConfig(c: SimConfig): string {
   return `size=${c.size} duration=${fmtTime(c.durationMs)} snapshot-count=${c.cluster.snapshotCount} election=${c.cluster.electionMs}ms ` +
     `prevote=${c.cluster.preVote} skew=±${c.cluster.clockSkewMs}ms drift=${c.cluster.driftMax} disk≤${c.cluster.diskLatency?.max}ms ` +
     `net=${c.net.minDelay}-${c.net.maxDelay}ms drop=${c.net.drop} dup=${c.net.dup} clients=${c.workload.clients} keys=${c.workload.keys} ` +
-    `watchers=${c.workload.watchers} ttl=${c.workload.ttlChance} faults=[${w}] every≈${c.nemesis.meanIntervalMs}ms${raft}`;
+    `watchers=${c.workload.watchers} ttl=${c.workload.ttlChance}${c.workload.clients >= 10 ? " heavy" : ""} faults=[${w}] every≈${c.nemesis.meanIntervalMs}ms${raft}`;
 }
 
 export async function runSimulation(opts: SimOptions): Promise<SimResult> {
@@ -271,7 +277,8 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
     env.restore();
   }
   const first = inv.violations[0];
-  const traceLines = first ? trace.window(first.time - 3000, first.time + 1) : trace.tail().slice(-200);
+  const at = first ? (first.focus ?? first.time) : 0;
+  const traceLines = first ? trace.window(at - (opts.traceWindowMs ?? 3000), first.focus !== undefined ? at + 1000 : at + 1) : trace.tail().slice(-200);
   const snapshotsSent = net.stats.snapshots;
   const result: SimResult = {
     seed: opts.seed,
@@ -296,7 +303,6 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
     maxRaftIndex,
     traceDigest: trace.digest(),
     trace: traceLines,
-    seam: { transport: cluster.seamTransport, raft: cluster.seamRaft },
     mathRandomCalls: env.mathRandomCalls(),
     history,
   };
