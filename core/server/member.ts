@@ -620,6 +620,9 @@ export class Member implements MemberApi {
       messages = later;
     }
     if (save) await this.wal.save(rd.hardState ?? null, rd.entries);
+    // Only the commit index moved: record it without a sync (etcd's choice). A restart then
+    // knows how far the log was committed (force-new-cluster and replay rely on it).
+    else if (rd.hardState) await this.wal.save(rd.hardState, [], { sync: false });
     return messages;
   }
 

@@ -3,7 +3,7 @@
 import type { Config } from "../config.ts";
 import { createClientApp } from "../http/app.ts";
 import { createPeerApp } from "../http/peer.ts";
-import type { Listener, Runtime } from "../runtime.ts";
+import type { Listener, RequestInfo, Runtime } from "../runtime.ts";
 import { type RunningProxy, startProxy } from "../proxy/start.ts";
 import { Member } from "./member.ts";
 import { DiscoveryError, joinFailureMessage } from "./discovery.ts";
@@ -65,19 +65,26 @@ async function serveMember(rt: Runtime, cfg: Config, member: Member): Promise<Ru
       rt.log.info(`embed: listening for peers on ${url}`);
     }
     await member.start();
-    const clientApp = createClientApp(member, { cors: cfg.cors, enableV2: cfg.enableV2 });
-    const clientPorts: number[] = [];
-    for (const url of cfg.listenClientUrls) {
-      const l = await rt.serve(bindAddress(url), (req, info) => clientApp.fetch(req, info));
-      listeners.push(l);
-      clientPorts.push(l.port);
-      rt.log.info(`embed: serving insecure client requests on ${url}`);
-    }
+    let published = false;
     const ready = member.publish().then(() => {
+      published = true;
       rt.log.info(`etcdserver: published {Name:${cfg.name} ClientURLs:[${cfg.advertiseClientUrls.join(" ")}]} to cluster ${member.clusterId}`);
       rt.log.info("etcdmain: ready to serve client requests");
     });
     ready.catch(() => {});
+    const clientApp = createClientApp(member, { cors: cfg.cors, enableV2: cfg.enableV2 });
+    // As etcd, client requests are held until the member has published itself through the
+    // log: by then it has applied everything it had before a restart, so it never answers
+    // from an older state than it showed before.
+    const serveClient = (req: Request, info: RequestInfo): Response | Promise<Response> =>
+      published ? clientApp.fetch(req, info) : ready.then(() => clientApp.fetch(req, info));
+    const clientPorts: number[] = [];
+    for (const url of cfg.listenClientUrls) {
+      const l = await rt.serve(bindAddress(url), serveClient);
+      listeners.push(l);
+      clientPorts.push(l.port);
+      rt.log.info(`embed: serving insecure client requests on ${url}`);
+    }
     let stopping: Promise<void> | null = null;
     const stop = (): Promise<void> => {
       stopping ??= (async () => {

@@ -90,7 +90,9 @@ export async function openExisting(rt: Runtime, cfg: Config): Promise<OpenedData
   const opened = await Wal.open(rt.fs, walDir, ref, rt.log);
   const meta = decode(opened.metadata) as WalMetadata;
   raftStorage.append(opened.entries);
-  if (opened.hardState) raftStorage.setHardState(opened.hardState);
+  // A snapshot holds only committed entries: the commit index is at least its index, even if
+  // the last hard state written before a crash says less.
+  if (opened.hardState) raftStorage.setHardState({ ...opened.hardState, commit: Math.max(opened.hardState.commit, ref.index) });
   rt.log.info(`etcdserver: recovered ${opened.entries.length} entries from the WAL (member ${meta.memberId}, cluster ${meta.clusterId})`);
   return {
     wal: opened.wal, snapshotter, raftStorage, store, memberId: meta.memberId, clusterId: meta.clusterId,

@@ -126,14 +126,14 @@ export class Wal {
    * If anything fails the promise rejects and every later call rejects too: the state of
    * the tail is unknown until the log is reopened (which drops a torn tail).
    */
-  save(hardState: HardState | null, entries: Entry[]): Promise<void> {
+  save(hardState: HardState | null, entries: Entry[], opts: { sync?: boolean } = {}): Promise<void> {
     if (hardState === null && entries.length === 0) return this.run(async () => {});
     return this.run(async () => {
       const w = new RecordWriter(estimateSize(entries));
       for (const e of entries) writeEntry(w, e);
       // After the entries, so a torn write never leaves a commit index past the entries.
       if (hardState) writeHardState(w, hardState);
-      await this.write(w.bytes());
+      await this.write(w.bytes(), opts.sync !== false);
       if (entries.length > 0) this.lastIndex = entries[entries.length - 1]!.index;
       if (hardState) this.hardState = { ...hardState };
       await this.maybeCut();
@@ -186,10 +186,11 @@ export class Wal {
   }
 
   /** One append and one sync; any failure poisons the log (the tail is unknown). */
-  private async write(bytes: Uint8Array): Promise<void> {
+  /** `sync` false: written but not made durable (a commit-only hard state, as etcd does). */
+  private async write(bytes: Uint8Array, sync = true): Promise<void> {
     try {
       await this.handle.append(bytes);
-      await this.handle.sync();
+      if (sync) await this.handle.sync();
     } catch (err) {
       this.failure = err;
       throw err;

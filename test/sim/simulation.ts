@@ -141,7 +141,10 @@ export function configFor(opts: SimOptions): SimConfig {
     watchers: r.int(0, 3),
     netMin: 0.1,
     netMax: 2,
-    readViewPer: opts.readViewPer ?? "machine",
+    // Simulated clients call the member's app directly, before a restarted member has published
+    // itself (startMember holds client requests until then, as etcd does), so a restarted
+    // process may answer plain reads from an older state: views are per process.
+    readViewPer: opts.readViewPer ?? "process",
     bigValueChance: r.pick([0, 0.01]),
     bigValueBytes: 30_000,
   };
