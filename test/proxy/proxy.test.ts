@@ -180,7 +180,7 @@ function proxySuite(target: TargetName): void {
 
     // The old member leaves, a new one joins.
     members = [{ id: 2, name: "m2", peerURLs: [peerURL], clientURLs: [newClientURL] }];
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 15000;
     while (p.cluster.endpoints()[0] !== newClientURL && Date.now() < deadline) await sleep(50);
     assert.equal(p.cluster.endpoints(), [newClientURL]);
     const after = (await (await fetch(`${url}/v2/keys/proxied/a`)).json()) as { node: { key: string } };
