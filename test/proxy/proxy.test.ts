@@ -185,8 +185,10 @@ function proxySuite(target: TargetName): void {
     assert.equal(p.cluster.endpoints(), [newClientURL]);
     const after = (await (await fetch(`${url}/v2/keys/proxied/a`)).json()) as { node: { key: string } };
     assert.is(after.node.key, "/from-new-member");
-    const saved = JSON.parse(readFileSync(`${dataDir}/proxy/cluster`, "utf8")) as { ClientURLs: string[] };
-    assert.equal(saved.ClientURLs, [newClientURL]);
+    // The file is rewritten just after the endpoints change (a write and a rename): wait for it.
+    const savedURLs = (): string[] => (JSON.parse(readFileSync(`${dataDir}/proxy/cluster`, "utf8")) as { ClientURLs: string[] }).ClientURLs;
+    while (savedURLs()[0] !== newClientURL && Date.now() < deadline) await sleep(50);
+    assert.equal(savedURLs(), [newClientURL]);
     await p.stop();
   });
 
