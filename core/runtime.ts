@@ -9,6 +9,12 @@ export interface AppendHandle {
   /** Make every appended byte durable (fdatasync). */
   sync(): Promise<void>;
   /**
+   * Optional: append(data) then sync() as one operation (a synchronous-data write), for
+   * handles that can do it cheaper. Resolves once data and everything appended before it
+   * are durable.
+   */
+  appendSync?(data: Uint8Array): Promise<void>;
+  /**
    * Optional, for handles that reserve space past the end (zeros written ahead, so that a
    * sync need not record a new file size): drop that space, durably. Called before the file
    * stops being the last WAL segment. close() drops it too, without syncing.

@@ -43,6 +43,11 @@ const REMOVAL_LINGER_MS = 1000;
 /** Entries kept in the Raft log after a snapshot, for followers a little behind. */
 const SNAPSHOT_CATCH_UP_ENTRIES = 5000;
 
+/** Whether a Ready may overlap others (readyLoop): no role change, no snapshot to install. */
+function isSimple(rd: Ready): boolean {
+  return rd.softState === undefined && !(rd.snapshot && rd.snapshot.metadata.index > 0);
+}
+
 /** A leader's messages that may leave before its own log write is durable (persist). */
 const SEND_BEFORE_PERSIST = new Set<Message["type"]>(["MsgApp", "MsgHeartbeat", "MsgSnap"]);
 
@@ -565,12 +570,15 @@ export class Member implements MemberApi {
   }
 
   /**
-   * Handles Readys in order: persist (WAL), then send and apply. Pipelined as etcd's apply
-   * loop is: once a Ready is durable and advanced, the next one is taken and its WAL write
-   * started before this one's committed entries are applied and answered, so that CPU work
-   * and the disk sync overlap. Entries are still applied in order, and only once durable
-   * here (a Ready's own committed entries are applied after its own write). A next Ready
-   * that changes the role or installs a snapshot waits for the apply instead.
+   * Handles Readys in order: persist (WAL), send, apply. Overlapped as etcd's raft and apply
+   * loops are, so that CPU work runs while the disk syncs:
+   *  - committed entries that are already durable here (committed by a quorum, written by an
+   *    earlier Ready) are applied while this Ready's own write is in progress;
+   *  - once a Ready is durable and advanced, the next one is taken and its write started
+   *    before the rest of this one's committed entries (those it wrote itself, as a lone
+   *    member's are) are applied and answered.
+   * Entries are applied in order, and never before they are durable here. A Ready that
+   * changes the role or installs a snapshot is handled on its own, without overlap.
    */
   private async readyLoop(): Promise<void> {
     let rd: Ready | null = null;
@@ -580,7 +588,19 @@ export class Member implements MemberApi {
         if (!this.raft.hasReady()) break;
         rd = this.raft.ready();
       }
-      const messages = await (persisting ?? this.persist(rd));
+      const simple = isSimple(rd);
+      persisting ??= this.persist(rd);
+      // Committed entries already durable here need not wait for this Ready's write.
+      let applied = 0;
+      if (simple) {
+        // Durable here: what the storage holds, short of what this Ready overwrites (a new
+        // leader replacing an uncommitted tail).
+        const durable = rd.entries.length > 0 ? Math.min(this.raftStorage.lastIndex(), rd.entries[0]!.index - 1) : this.raftStorage.lastIndex();
+        const ces = rd.committedEntries;
+        while (applied < ces.length && ces[applied]!.index <= durable) this.applyEntry(ces[applied++]!);
+        if (applied > 0) this.reads.onApplied();
+      }
+      const messages = await persisting;
       persisting = null;
       const done: Ready = rd;
       rd = null;
@@ -588,12 +608,12 @@ export class Member implements MemberApi {
       this.raft.advance(done);
       if (this.raft.hasReady()) {
         rd = this.raft.ready();
-        if (rd.softState === undefined && !(rd.snapshot && rd.snapshot.metadata.index > 0)) {
+        if (isSimple(rd)) {
           persisting = this.persist(rd);
           persisting.catch(() => {}); // awaited in the next round; never an unhandled rejection
         }
       }
-      this.apply(done);
+      this.apply(done, applied);
       await this.maybeSnapshot();
     }
   }
@@ -637,9 +657,10 @@ export class Member implements MemberApi {
     this.send(messages);
   }
 
-  /** Applies a durable Ready's committed entries, then releases the reads it allows. */
-  private apply(rd: Ready): void {
-    for (const e of rd.committedEntries) this.applyEntry(e);
+  /** Applies a durable Ready's committed entries (from `from` on), then releases the reads it allows. */
+  private apply(rd: Ready, from = 0): void {
+    const ces = rd.committedEntries;
+    for (let i = from; i < ces.length; i++) this.applyEntry(ces[i]!);
     for (const rs of rd.readStates) this.reads.onReadState(rs.requestCtx, rs.index);
     this.reads.onApplied();
   }

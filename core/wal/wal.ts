@@ -189,8 +189,11 @@ export class Wal {
   /** `sync` false: written but not made durable (a commit-only hard state, as etcd does). */
   private async write(bytes: Uint8Array, sync = true): Promise<void> {
     try {
-      await this.handle.append(bytes);
-      if (sync) await this.handle.sync();
+      if (sync && this.handle.appendSync) await this.handle.appendSync(bytes);
+      else {
+        await this.handle.append(bytes);
+        if (sync) await this.handle.sync();
+      }
     } catch (err) {
       this.failure = err;
       throw err;

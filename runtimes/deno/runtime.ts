@@ -6,7 +6,6 @@ import { guardHandler } from "../shared/handler.ts";
 import { listenError } from "../shared/listen-error.ts";
 import { makeWallClock } from "../shared/clock.ts";
 import { makeSetTimer } from "../shared/timer.ts";
-import { keepAwake } from "../shared/keep-awake.ts";
 
 export interface DenoRuntimeOptions {
   log?: Logger;
@@ -163,7 +162,7 @@ function appendHandle(f: Deno.FsFile): AppendHandle {
   };
   return {
     append: (data) => queue(() => writeAll(f, data)),
-    sync: () => queue(() => keepAwake(f.syncData())),
+    sync: () => queue(() => f.syncData()),
     close: () => queue(async () => f.close()),
   };
 }

@@ -226,6 +226,22 @@ function fsSuite(rt: Runtime, tmpDir: string): void {
     assert.is(await fs.size(p), 6);
   });
 
+  test("appendSync (where offered) keeps call order with plain appends, before and after", async () => {
+    const d = await fresh();
+    const p = `${d}/mixed.wal`;
+    const h = await fs.openAppend(p);
+    if (h.appendSync === undefined) {
+      await h.close();
+      return; // optional in the interface: nothing to check on this runtime
+    }
+    // A plain append left unsynced, then a synchronous one, then another plain one.
+    const writes = [h.append(enc.encode("ab")), h.appendSync(enc.encode("cd")), h.append(enc.encode("ef")), h.appendSync(enc.encode("gh"))];
+    await Promise.all(writes);
+    await h.close();
+    assert.is(dec.decode(await fs.readFile(p)), "abcdefgh");
+    assert.is(await fs.size(p), 8);
+  });
+
   test("truncate cuts a file", async () => {
     const d = await fresh();
     const p = `${d}/t`;
