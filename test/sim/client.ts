@@ -33,8 +33,8 @@ export interface WorkloadOptions {
   netMax: number;
   /**
    * The `member` recorded for non-quorum reads (whose view must never go back): the machine
-   * (default: etcd serves clients only once a restarted member has caught up and published)
-   * or the process (a restarted member may answer from an older state until it catches up).
+   * (default: a restarted member serves clients only once it has published itself, as etcd)
+   * or the process (weaker: a restarted member may answer from an older state).
    */
   readViewPer?: "machine" | "process";
   /** Big values (bytes) now and then, to make large entries and snapshots. */

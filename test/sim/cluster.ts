@@ -8,7 +8,7 @@
 // A new member joining at run time starts from the identity the cluster gave it (the POST
 // answer and the member list), as etcd's --initial-cluster-state=existing would fetch it.
 import { parseConfig, type Config } from "../../core/config.ts";
-import type { MemoryFileSystem } from "../../core/fs/memory.ts";
+import { MemoryFileSystem } from "../../core/fs/memory.ts";
 import { createClientApp } from "../../core/http/app.ts";
 import type { Identity } from "../../core/server/bootstrap.ts";
 import { Member, type MemberOptions } from "../../core/server/member.ts";
@@ -16,7 +16,6 @@ import { openMemberData } from "../../core/server/open.ts";
 import { createNew, hasData, type OpenedData } from "../../core/server/storage.ts";
 import type { StoreEvent } from "../../core/store/types.ts";
 import type { TransportOptions } from "../../core/transport/transport.ts";
-import { MemoryFileSystem as MemFs } from "../../core/fs/memory.ts";
 import type { Network } from "./network.ts";
 import { observeStoreEvents, raftOverridesActive, raftStatus, type RaftOverrides } from "./probe.ts";
 import { type DiskLatency, FAST_DISK, SimClock, SimRuntime } from "./runtime.ts";
@@ -32,7 +31,13 @@ export class Slot {
   rt: SimRuntime | null = null;
   member: Member | null = null;
   transport: SimTransport | null = null;
+  /**
+   * The member's client API as startMember serves it: createClientApp(member), with requests
+   * held until the member has published itself (as etcd, and core/server/start.ts).
+   */
   app: { fetch(req: Request): Response | Promise<Response> } | null = null;
+  /** The member has published itself through the log (it then serves at once). */
+  published = false;
   /** Hex member ID (known once bootstrapped or added). */
   memberId = "";
   /** Set for members added at run time: the identity to bootstrap from. */
@@ -145,7 +150,7 @@ export class SimCluster {
     ]);
     const r = this.rng.fork(`clock/${name}`);
     const clock = new SimClock(r.range(-o.driftMax, o.driftMax), r.range(-o.clockSkewMs, o.clockSkewMs), r.range(0, 1e6));
-    return new Slot(name, cfg, new MemFs(), clock);
+    return new Slot(name, cfg, new MemoryFileSystem(), clock);
   }
 
   // ---- queries
@@ -247,7 +252,12 @@ export class SimCluster {
     }
     slot.member = member;
     slot.transport = transport;
-    slot.app = createClientApp(member);
+    const clientApp = createClientApp(member);
+    let ready: Promise<void> = new Promise<void>(() => {});
+    slot.published = false;
+    slot.app = {
+      fetch: (req) => (slot.published && slot.incarnation === inc ? clientApp.fetch(req) : ready.then(() => clientApp.fetch(req))),
+    };
     this.hooks.started?.(slot, inc);
     observeStoreEvents(member.store, (e, refresh) => {
       if (slot.incarnation === inc && rt.isAlive) this.hooks.storeEvent?.(slot, inc, e, refresh);
@@ -279,7 +289,10 @@ export class SimCluster {
     if (slot.incarnation !== inc || !rt.isAlive || slot.state !== "starting") return;
     slot.state = "up";
     slot.since = this.sched.now;
-    member.publish().catch(() => {});
+    ready = member.publish().then(() => {
+      if (slot.incarnation === inc) slot.published = true;
+    });
+    ready.catch(() => {});
   }
 
   private retire(slot: Slot, state: "down" | "removed", note: string): void {

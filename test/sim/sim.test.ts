@@ -14,6 +14,8 @@ import { runInWorkers, type SeedSummary } from "./run.ts";
 import { runSimulation, type SimOptions } from "./simulation.ts";
 
 const COUNT = Number(process.env.SIM_SEEDS ?? 60);
+/** SIM_READS=process: accept a restarted member answering local reads from an older state. */
+const READS = process.env.SIM_READS === "process" ? "process" : "machine";
 const JOBS = Math.max(1, Math.min(availableParallelism(), Number(process.env.SIM_JOBS ?? 2)));
 
 /** Seeds 1..COUNT at 20 s of faults each, and a few long ones (more entries, snapshots, membership). */
@@ -23,7 +25,7 @@ function seeds(): SimOptions[] {
   for (const seed of [1001, 1002]) out.push({ seed, durationMs: 90_000, size: 5 });
   out.push({ seed: 1003, durationMs: 60_000, faults: ["crash", "crash-leader", "crash-majority", "disk-fault", "membership", "partition"] });
   out.push({ seed: 1004, durationMs: 60_000, size: 5, faults: ["figure8", "pause", "clock-jump", "swizzle"] });
-  return out;
+  return out.map((o) => (READS === "process" ? { ...o, readViewPer: "process" } : o));
 }
 
 test("the same seed gives the same run, bit for bit (trace digest)", async () => {

@@ -141,10 +141,10 @@ export function configFor(opts: SimOptions): SimConfig {
     watchers: r.int(0, 3),
     netMin: 0.1,
     netMax: 2,
-    // Simulated clients call the member's app directly, before a restarted member has published
-    // itself (startMember holds client requests until then, as etcd does), so a restarted
-    // process may answer plain reads from an older state: views are per process.
-    readViewPer: opts.readViewPer ?? "process",
+    // The simulated client API holds requests until the member has published itself, as
+    // startMember does (and etcd): a restarted member then never answers from an older state
+    // than it showed before, so a member's view must not go back even across restarts.
+    readViewPer: opts.readViewPer ?? "machine",
     bigValueChance: r.pick([0, 0.01]),
     bigValueBytes: 30_000,
   };
