@@ -30,6 +30,14 @@ const steps = [
   { name: "runtime conformance (deno)", cmd: deno, args: ["run", "-A", "test/runtime/deno.deno.ts"] },
   ...findTests(join(root, "dist/test/conformance"), /\.test\.js$/).map((f) => ({ name: f.slice(root.length), cmd: "node", args: [f] })),
   ...findTests(join(root, "dist/test/proxy"), /\.test\.js$/).map((f) => ({ name: f.slice(root.length), cmd: "node", args: [f] })),
+  // The fetch-only client: its unit tests on all three runtimes (Bun and Deno run the sources;
+  // `bun <file>` runs it as a script, `bun test` would be Bun's own runner), then against a cluster.
+  ...["client", "recipes"].flatMap((t) => [
+    { name: `client ${t} (node)`, cmd: "node", args: [`dist/test/client/${t}.test.js`] },
+    { name: `client ${t} (bun)`, cmd: bun, args: [`test/client/${t}.test.ts`] },
+    { name: `client ${t} (deno)`, cmd: deno, args: ["run", "-A", `test/client/${t}.test.ts`] },
+  ]),
+  { name: "client cluster (node)", cmd: "node", args: ["dist/test/client/cluster.test.js"] },
   ...findTests(join(root, "dist/test/cluster"), /\.test\.js$/).map((f) => ({ name: f.slice(root.length), cmd: "node", args: [f] })),
   ...findTests(join(root, "dist/test/sim"), /\.test\.js$/).map((f) => ({ name: f.slice(root.length), cmd: "node", args: [f] })),
   ...findTests(join(root, "dist/test/fault"), /\.test\.js$/).map((f) => ({ name: f.slice(root.length), cmd: "node", args: [f] })),

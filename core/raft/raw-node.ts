@@ -46,6 +46,13 @@ export class RawNode {
     this.proposeEntry({ index: 0, term: 0, type: "normal", data });
   }
 
+  /** Proposes several entries at once (one MsgProp): the same as propose() for each, in order. */
+  proposeMany(datas: readonly Uint8Array[]): void {
+    if (datas.length === 0) return;
+    if (this.raft.removed) throw new ProposalDroppedError("raft: proposal dropped: this node was removed from the cluster");
+    this.raft.step(msg({ type: "MsgProp", from: this.raft.id, entries: datas.map((data) => ({ index: 0, term: 0, type: "normal" as const, data })) }));
+  }
+
   /**
    * Proposes a membership change (entry type "conf"). On the leader, throws ProposalDroppedError
    * while an earlier conf change is not yet applied; a follower forwards it (see propose()).

@@ -6,6 +6,7 @@
 // a Ready is being persisted ride in the next one. Linearizable reads use ReadIndex.
 import { EtcdError, ErrorCode } from "../errors.ts";
 import type { MemberApi, MemberChangeError, MemberInfo, SelfStats } from "../http/api.ts";
+import { coalesceMessages } from "../raft/coalesce.ts";
 import { decodeConfChange } from "../raft/conf-change.ts";
 import { ProposalDroppedError, RawNode } from "../raft/raw-node.ts";
 import type { MemoryStorage } from "../raft/storage.ts";
@@ -40,6 +41,9 @@ export const CLUSTER_VERSION = "3.4.0";
 const SYNC_INTERVAL_MS = 500;
 /** How long a removed member keeps running so that its last messages reach the others. */
 const REMOVAL_LINGER_MS = 1000;
+/** Most entry data in one append message (etcd's 1 MiB). */
+const MAX_SIZE_PER_MSG = 1024 * 1024;
+
 /** Entries kept in the Raft log after a snapshot, for followers a little behind. */
 const SNAPSHOT_CATCH_UP_ENTRIES = 5000;
 
@@ -104,6 +108,8 @@ export class Member implements MemberApi {
   private readonly waitingReads = new Set<(error: EtcdError | null) => void>();
   /** Proposals waiting for a leader (see submit). */
   private held: PendingProposal[] = [];
+  /** Data proposals made while the Ready loop is busy: stepped together as one (flushProposals). */
+  private batch: PendingProposal[] = [];
   private failure: Error | null = null;
   private stopped = false;
   private published = false;
@@ -148,7 +154,7 @@ export class Member implements MemberApi {
       heartbeatTick: 1,
       storage: this.raftStorage,
       applied: data.snapshotIndex,
-      maxSizePerMsg: 1024 * 1024,
+      maxSizePerMsg: MAX_SIZE_PER_MSG,
       maxInflightMsgs: 256,
       checkQuorum: true,
       preVote: cfg.preVote,
@@ -172,6 +178,7 @@ export class Member implements MemberApi {
       rt,
       memberId: this.memberId,
       clusterId: this.clusterId,
+      peerURLs: cfg.initialAdvertisePeerUrls,
       receive: (m) => this.receive(m),
       isRemoved: (id) => this.removed.has(id),
       onUnreachable: (id) => {
@@ -443,6 +450,12 @@ export class Member implements MemberApi {
       this.held.push(p);
       return;
     }
+    // While a Ready is being persisted, proposals wait for the next one and go to Raft as one
+    // batch: one append message per follower and one WAL write for all of them.
+    if (this.looping && p.conf === null) {
+      this.batch.push(p);
+      return;
+    }
     try {
       if (p.conf) this.raft.proposeConfChange(p.conf);
       else this.raft.propose(p.data!);
@@ -452,6 +465,23 @@ export class Member implements MemberApi {
       return;
     }
     this.kick();
+  }
+
+  /** Steps the batched proposals as one Raft proposal (they wait as held ones if Raft drops it). */
+  private flushProposals(): void {
+    if (this.batch.length === 0) return;
+    const batch = this.batch;
+    this.batch = [];
+    if (this.soft.lead === "") {
+      this.held.push(...batch);
+      return;
+    }
+    try {
+      this.raft.proposeMany(batch.map((p) => p.data!));
+    } catch (e) {
+      if (!(e instanceof ProposalDroppedError)) throw e;
+      this.held.push(...batch);
+    }
   }
 
   /** Retries held proposals whose requests are still waiting. */
@@ -565,7 +595,7 @@ export class Member implements MemberApi {
       .finally(() => {
         this.looping = false;
         this.processing = null;
-        if (!this.stopped && !this.failure && this.raft.hasReady()) this.kick();
+        if (!this.stopped && !this.failure && (this.batch.length > 0 || this.raft.hasReady())) this.kick();
       });
   }
 
@@ -585,6 +615,7 @@ export class Member implements MemberApi {
     let persisting: Promise<Message[]> | null = null;
     while (!this.failure) {
       if (rd === null) {
+        this.flushProposals();
         if (!this.raft.hasReady()) break;
         rd = this.raft.ready();
       }
@@ -606,6 +637,7 @@ export class Member implements MemberApi {
       rd = null;
       this.persisted(done, messages);
       this.raft.advance(done);
+      this.flushProposals();
       if (this.raft.hasReady()) {
         rd = this.raft.ready();
         if (isSimple(rd)) {
@@ -671,7 +703,7 @@ export class Member implements MemberApi {
       if (m.type === "MsgApp") this.sendAppend++;
       else if (m.type === "MsgHeartbeat") this.leaderStatsTracker.heartbeatSent(m.to);
     }
-    this.transport.send(messages);
+    this.transport.send(coalesceMessages(messages, MAX_SIZE_PER_MSG));
   }
 
   private onSoftState(s: SoftState): void {

@@ -26,10 +26,15 @@ export class Peer {
   private activeSinceAt = 0;
   private removed = false;
 
+  /**
+   * `remote`: a member this one does not have in its membership yet, known only from its
+   * requests (etcd's "remote"): messages to it go by POST only; no stream either way.
+   */
   constructor(
     private readonly sh: Shared,
     readonly id: string,
     urls: string[],
+    readonly remote = false,
   ) {
     this.setURLs(urls);
     this.reader = new StreamReader(sh, id, {
@@ -37,7 +42,7 @@ export class Peer {
       urlFailed: (u) => this.urlFailed(u),
       activeChanged: () => this.activeChanged(),
     });
-    this.reader.start();
+    if (!remote) this.reader.start();
   }
 
   // ---- URLs
@@ -52,6 +57,7 @@ export class Peer {
 
   /** After setURLs: redial now, unless the stream is up on a URL that is still listed. */
   urlsChanged(): void {
+    if (this.remote) return;
     const u = this.reader.url;
     if (!this.reader.active || u === undefined || !this.urls.includes(u)) this.reader.restart();
   }

@@ -40,6 +40,8 @@ export class Transport {
   private readonly logs: LogLimiter;
   private readonly sh: Shared;
   private readonly peers = new Map<string, Peer>();
+  /** Members known only from their requests (not yet in this member's membership): POST only. */
+  private readonly remotes = new Map<string, Peer>();
   /** Peers removed and still closing: stop() waits for them too. */
   private readonly closing = new Set<Promise<void>>();
   private stopped = false;
@@ -64,6 +66,7 @@ export class Transport {
       [HEADER.from]: this.memberId,
       [HEADER.version]: SERVER_VERSION,
       [HEADER.minClusterVersion]: MIN_CLUSTER_VERSION,
+      ...(opts.peerURLs && opts.peerURLs.length > 0 ? { [HEADER.peerURLs]: opts.peerURLs.join(",") } : {}),
     };
     this.sh = {
       rt: this.rt,
@@ -107,6 +110,7 @@ export class Transport {
       this.updatePeer(pid, peerURLs);
       return;
     }
+    this.dropRemote(pid);
     this.peers.set(pid, new Peer(this.sh, pid, peerURLs));
     this.rt.log.info("rafthttp: added peer", { peer: pid, urls: peerURLs.join(",") });
   }
@@ -122,6 +126,7 @@ export class Transport {
 
   removePeer(id: string): void {
     const pid = canonicalId(id);
+    if (pid !== null) this.dropRemote(pid);
     const p = pid === null ? undefined : this.peers.get(pid);
     if (!p) return;
     this.peers.delete(p.id);
@@ -157,7 +162,7 @@ export class Transport {
     for (const m of msgs) {
       try {
         const pid = canonicalId(m.to);
-        const p = pid === null ? undefined : this.peers.get(pid);
+        const p = pid === null ? undefined : (this.peers.get(pid) ?? this.remotes.get(pid));
         if (!p) {
           if (pid !== this.memberId) {
             this.logs.emit("debug", `unknown:${m.to}`, "rafthttp: dropped a message to an unknown peer", { to: m.to, type: m.type });
@@ -231,6 +236,7 @@ export class Transport {
       if (streamId !== from) return text(400, "stream member id does not match X-Server-From");
       const p = this.peers.get(from);
       if (!p) {
+        this.learnRemote(req, from);
         this.logs.emit("info", `sender404:${from}`, "rafthttp: refused a stream from an unknown member", { from });
         return text(404, "error sender not found");
       }
@@ -246,7 +252,31 @@ export class Transport {
         },
       });
     }
+    if (!this.peers.has(from)) this.learnRemote(req, from);
     return kind === "pipeline" ? this.receivePipeline(req, from) : this.receiveSnapshot(req, from);
+  }
+
+  /**
+   * A request from a member not in this one's membership (it joined after what this member
+   * has applied, e.g. the new leader of a cluster this member fell behind): keep its URLs
+   * (X-PeerURLs) so that answers can reach it, else this member could never catch up.
+   */
+  private learnRemote(req: Request, from: string): void {
+    if (this.remotes.has(from) || this.removedId(from)) return;
+    const raw = req.headers.get(HEADER.peerURLs);
+    if (raw === null) return;
+    const urls = raw.split(",").map((u) => u.trim()).filter((u) => /^https?:\/\/[^\s/]+/.test(u));
+    if (urls.length === 0) return;
+    this.remotes.set(from, new Peer(this.sh, from, urls, true));
+    this.rt.log.info("rafthttp: added remote peer", { peer: from, urls: urls.join(",") });
+  }
+
+  private dropRemote(pid: string): void {
+    const r = this.remotes.get(pid);
+    if (!r) return;
+    this.remotes.delete(pid);
+    const closed = r.close("removed").finally(() => this.closing.delete(closed));
+    this.closing.add(closed);
   }
 
   /** The sender's id if the request may proceed, else the refusal. */
@@ -380,8 +410,9 @@ export class Transport {
   stop(): Promise<void> {
     if (this.stopping) return this.stopping;
     this.stopped = true;
-    const peers = [...this.peers.values()];
+    const peers = [...this.peers.values(), ...this.remotes.values()];
     this.peers.clear();
+    this.remotes.clear();
     this.stopping = Promise.allSettled([...peers.map((p) => p.close("stopped")), ...this.closing]).then(() => undefined);
     return this.stopping;
   }

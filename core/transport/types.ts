@@ -23,6 +23,12 @@ export interface TransportOptions {
    * the member then: "the member has been permanently removed from the cluster"). Called once.
    */
   onRemovedSelf?(byPeer: string): void;
+  /**
+   * This member's advertised peer URLs, sent with every request (X-PeerURLs) so that a member
+   * that does not know this one yet (it has not applied the change that added it) can still
+   * answer it, as etcd's "remotes" do.
+   */
+  peerURLs?: string[];
   /** Timing and size limits; defaults in DEFAULT_TUNING. */
   tuning?: Partial<TransportTuning>;
 }
@@ -101,6 +107,8 @@ export const HEADER = {
   version: "X-Server-Version",
   minClusterVersion: "X-Min-Cluster-Version",
   to: "X-Raft-To",
+  /** The sender's advertised peer URLs (comma-separated), for a receiver that does not know it yet. */
+  peerURLs: "X-PeerURLs",
 } as const;
 
 export const PATH = {

@@ -45,6 +45,8 @@ export class SimTransport implements PeerTransport, Endpoint {
   readonly rt: SimRuntime;
   readonly id: string;
   private readonly peers = new Map<string, string[]>();
+  /** Senders not in the membership yet: answers may go to them (the HTTP transport's remotes). */
+  private readonly remotes = new Set<string>();
   private readonly lastHeard = new Map<string, number>();
   private readonly lastUnreachable = new Map<string, number>();
   private readonly pendingSnap = new Map<string, () => void>();
@@ -71,6 +73,7 @@ export class SimTransport implements PeerTransport, Endpoint {
 
   addPeer(id: string, peerURLs: string[]): void {
     if (this.stopped || id === this.id) return;
+    this.remotes.delete(id);
     if (this.peers.has(id)) return this.updatePeer(id, peerURLs);
     this.peers.set(id, [...peerURLs]);
     this.rt.log.debug("simnet: added peer", { peer: this.net.name(id) });
@@ -82,6 +85,7 @@ export class SimTransport implements PeerTransport, Endpoint {
   }
 
   removePeer(id: string): void {
+    this.remotes.delete(id);
     if (!this.peers.delete(id)) return;
     this.lastHeard.delete(id);
     this.pendingSnap.get(id)?.();
@@ -103,7 +107,7 @@ export class SimTransport implements PeerTransport, Endpoint {
   send(msgs: Message[]): void {
     if (this.stopped) return;
     for (const m of msgs) {
-      if (!this.peers.has(m.to)) {
+      if (!this.peers.has(m.to) && !this.remotes.has(m.to)) {
         this.counters.unknownPeer++;
         continue;
       }
@@ -190,6 +194,12 @@ export class SimTransport implements PeerTransport, Endpoint {
     if (m.from !== from || m.to !== this.id) {
       this.rt.log.warn("simnet: message with a wrong sender or recipient", { from: m.from, to: m.to });
       return;
+    }
+    // A sender not in this member's membership yet (as the HTTP transport's X-PeerURLs): a
+    // remote that answers can reach.
+    if (!this.peers.has(from) && !this.remotes.has(from)) {
+      this.remotes.add(from);
+      this.rt.log.debug("simnet: added remote peer", { peer: this.net.name(from) });
     }
     this.lastHeard.set(from, this.rt.monotonic());
     this.counters.received++;

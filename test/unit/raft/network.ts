@@ -2,6 +2,7 @@
 // each node persists its Ready into a MemoryStorage, applies committed entries to a toy state
 // machine (the list of applied entries), and its messages go through a queue that tests can
 // inspect, filter, cut (partitions) or deliver.
+import { coalesceMessages } from "../../../core/raft/coalesce.ts";
 import { RawNode } from "../../../core/raft/raw-node.ts";
 import { MemoryStorage } from "../../../core/raft/storage.ts";
 import { bootstrapEntries } from "../../../core/raft/bootstrap.ts";
@@ -224,6 +225,8 @@ export class Network {
   private readonly cuts = new Set<string>();
   /** Optional hook: return the message to deliver (possibly changed) or null to drop it. */
   intercept: ((m: Message) => Message | null) | undefined;
+  /** When set, each Ready's messages go through coalesceMessages with this byte limit (as the member sends them). */
+  coalesceBytes: number | undefined;
 
   constructor(ids: NodeId[], opts: NodeOptions = {}, voters: NodeId[] = ids) {
     ids.forEach((id, i) => this.add(id, voters.includes(id) ? bootstrappedStorage(voters) : new MemoryStorage(), opts, i + 1));
@@ -322,7 +325,8 @@ export class Network {
       again = false;
       for (const [id, n] of this.nodes) {
         if (this.down.has(id) || !n.rn.hasReady()) continue;
-        this.enqueue(n.handleReady());
+        const msgs = n.handleReady();
+        this.enqueue(this.coalesceBytes === undefined ? msgs : coalesceMessages(msgs, this.coalesceBytes));
         again = any = true;
       }
     }

@@ -366,4 +366,23 @@ test("a lagging follower catches up after a partition", () => {
   assert.ok(committedLogsAgree(net));
 });
 
+test("proposeMany: several entries in one proposal, one append per follower, applied in order", () => {
+  const net = new Network(ids);
+  net.elect("1");
+  const sent = net.sent.length;
+  net.node("1").rn.proposeMany([bytes("a"), bytes("b"), bytes("c")]);
+  net.flush();
+  const apps = net.queue.filter((m) => m.type === "MsgApp");
+  assert.equal(apps.map((m) => [m.to, m.entries.length]), [["2", 3], ["3", 3]]);
+  net.stabilize();
+  for (const id of ids) assert.equal(net.node(id).data(), ["a", "b", "c"]);
+  assert.ok(net.sent.length > sent);
+  // A follower forwards the whole batch to the leader as one proposal.
+  net.node("2").rn.proposeMany([bytes("d"), bytes("e")]);
+  net.flush();
+  assert.equal(net.queue.filter((m) => m.type === "MsgProp").map((m) => [m.to, m.entries.length]), [["1", 2]]);
+  net.stabilize();
+  for (const id of ids) assert.equal(net.node(id).data(), ["a", "b", "c", "d", "e"]);
+});
+
 test.run();

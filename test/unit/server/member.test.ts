@@ -353,6 +353,9 @@ for (const code of ["ENOSPC", "EIO"] as const) {
 
     let failing: Promise<StoreEvent>;
     let reading: Promise<StoreEvent>;
+    // Let the Ready loop go idle: a write made while it is busy waits for its next batch, and
+    // this test needs the failing write in Raft (its read index) before the read below.
+    await new Promise((r) => setTimeout(r, 0));
     if (code === "ENOSPC") {
       rt.disk.failWith(code); // the append itself fails
       failing = put(m, "/failed", "x");

@@ -49,6 +49,8 @@ export interface Node {
   removed: Set<string>;
   /** Requests seen by this node's peer server, by "METHOD path". */
   requests: Map<string, number>;
+  /** X-PeerURLs of the requests seen, by sender (X-Server-From). */
+  advertised: Map<string, string>;
   stop(): Promise<void>;
 }
 
@@ -59,6 +61,8 @@ export interface NodeOptions {
   removed?: string[];
   /** Called after each received message is recorded. */
   onReceive?: (m: Message) => void;
+  /** The transport's own advertised peer URLs (sent as X-PeerURLs). */
+  peerURLs?: string[];
 }
 
 export async function startNode(id: string, o: NodeOptions = {}): Promise<Node> {
@@ -73,6 +77,7 @@ export async function startNode(id: string, o: NodeOptions = {}): Promise<Node> 
     removedSelf: [] as string[],
     removed: new Set(o.removed ?? []),
     requests: new Map<string, number>(),
+    advertised: new Map<string, string>(),
   } as Node;
   n.t = new Transport({
     rt,
@@ -88,10 +93,13 @@ export async function startNode(id: string, o: NodeOptions = {}): Promise<Node> 
     onSent: (_x, ok) => void (ok ? n.sent.ok++ : n.sent.failed++),
     onRemovedSelf: (by) => n.removedSelf.push(by),
     tuning: { ...FAST, ...o.tuning },
+    ...(o.peerURLs ? { peerURLs: o.peerURLs } : {}),
   });
   n.listener = await rt.serve({ hostname: "127.0.0.1", port: o.port ?? 0 }, (req) => {
     const key = `${req.method} ${new URL(req.url).pathname}`;
     n.requests.set(key, (n.requests.get(key) ?? 0) + 1);
+    const adv = req.headers.get("X-PeerURLs");
+    if (adv !== null) n.advertised.set(req.headers.get("X-Server-From") ?? "", adv);
     return n.t.handle(req) ?? new Response("not found\n", { status: 404 });
   });
   n.port = n.listener.port;

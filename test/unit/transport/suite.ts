@@ -126,6 +126,46 @@ export function runTransportSuite(f: RuntimeFactory): void {
     }
   });
 
+  test("a sender not yet known (X-PeerURLs) is answered as a remote: by POST only, until it is added", async () => {
+    const [a, b] = await Promise.all([startNode("a", { peerURLs: ["http://127.0.0.1:9/"] }), startNode("b")]);
+    try {
+      // a advertises its peer URLs with its requests.
+      a.t.addPeer("b", [b.url]);
+      a.t.send([msg("a", "b", { index: 1 })]);
+      await until("b got a's message", () => b.received.length === 1);
+      assert.is(b.advertised.get("a"), "http://127.0.0.1:9/");
+      // Without X-PeerURLs nothing can be learnt: an answer to that sender is dropped.
+      const post = (headers: Record<string, string>) =>
+        fetch(b.url + "/raft", { method: "POST", headers: { ...headers, "Content-Type": "application/x-msgpack" }, body: encodeBatch([encodeMessage(msg("c", "b", { index: 2 }))]) as Uint8Array<ArrayBuffer> });
+      assert.is((await post(peerHeaders("c", "b"))).status, 204);
+      b.t.send([msg("b", "c", { index: 3 })]);
+      // With it, b keeps the URLs of c (a real node here) and its answers reach c by POST.
+      const c = await startNode("c");
+      try {
+        assert.is((await post({ ...peerHeaders("c", "b"), "X-PeerURLs": c.url })).status, 204);
+        b.t.send([msg("b", "c", { index: 4 }), msg("b", "c", { index: 5 })]);
+        await until("c got b's answers", () => c.received.length === 2);
+        assert.equal(c.received.map((m) => m.index), [4, 5]);
+        assert.ok(count(c, "POST /raft") >= 1);
+        // A remote has no streams: b never dials c.
+        await sleep(200);
+        assert.is(count(c, "GET /raft/stream/b"), 0);
+        assert.equal(b.t.streamState("c"), undefined);
+        // Once c is a real peer of b, the remote is forgotten and streams come up.
+        b.t.addPeer("c", [c.url]);
+        c.t.addPeer("b", [b.url]);
+        await until("b<->c streams", () => b.t.streamState("c")?.reading === true && c.t.streamState("b")?.writing === true);
+        c.received.length = 0;
+        b.t.send([msg("b", "c", { index: 6 })]);
+        await until("c got it", () => c.received.length === 1);
+      } finally {
+        await c.stop();
+      }
+    } finally {
+      await all(a, b);
+    }
+  });
+
   test("a message over streamMessageMaxBytes goes by POST even with the stream up", async () => {
     const tuning = { streamMessageMaxBytes: 10_000 };
     const [a, b] = await Promise.all([startNode("a", { tuning }), startNode("b", { tuning })]);
