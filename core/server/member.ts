@@ -671,10 +671,15 @@ export class Member implements MemberApi {
       this.send(now);
       messages = later;
     }
-    if (save) await this.wal.save(rd.hardState ?? null, rd.entries);
-    // Only the commit index moved: record it without a sync (etcd's choice). A restart then
-    // knows how far the log was committed (force-new-cluster and replay rely on it).
-    else if (rd.hardState) await this.wal.save(rd.hardState, [], { sync: false });
+    if (save) {
+      await this.wal.save(rd.hardState ?? null, rd.entries);
+      return messages;
+    }
+    // Nothing to make durable: the messages depend on nothing this Ready writes. If the commit
+    // index moved, it is recorded without a sync (etcd's choice), so that a restart knows how
+    // far the log was committed (force-new-cluster and replay rely on it); nothing waits for
+    // that write (the WAL keeps it in order before later ones, and a failure stops the member).
+    if (rd.hardState) this.wal.save(rd.hardState, [], { sync: false }).catch((e) => this.fail(e as Error));
     return messages;
   }
 

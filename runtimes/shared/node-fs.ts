@@ -5,7 +5,6 @@ import { constants } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import type { AppendHandle, FileSystem } from "../../core/runtime.ts";
-import { keepAwake } from "./keep-awake.ts";
 
 export function createNodeFs(): FileSystem {
   return {
@@ -82,13 +81,6 @@ export function createNodeFs(): FileSystem {
   };
 }
 
-/**
- * Whether sync() spins the event loop meanwhile (keep-awake.ts): on Node. Bun's syncs were
- * measured as fast without it (and its watch latency a little worse with it).
- */
-const SPIN_ON_SYNC = typeof (globalThis as { Bun?: unknown }).Bun === "undefined";
-const awake = <T>(p: Promise<T>): Promise<T> => (SPIN_ON_SYNC ? keepAwake(p) : p);
-
 /** Zeros kept written past the end of an append handle's file. */
 const RESERVE_BYTES = 4 << 20;
 /** Below this much reserved space left, more is written (in the background). */
@@ -103,7 +95,7 @@ let zeroChunk: Uint8Array | null = null;
 // append only flushes data, with no new file size to record (measured on ext4: fdatasync
 // median ~135 us against ~190 us when every append grows the file, and a shorter tail).
 // The zeros are cut off again by close() and trim(); after a crash the WAL drops them as a
-// zero-filled tail. sync() keeps the event loop spinning meanwhile (keep-awake.ts).
+// zero-filled tail.
 function openAppendHandle(fh: FileHandle, dsync: FileHandle, size: number): AppendHandle {
   /** Where the next append goes (the logical end). */
   let end = size;
@@ -162,7 +154,7 @@ function openAppendHandle(fh: FileHandle, dsync: FileHandle, size: number): Appe
       }),
     sync: () =>
       queue(async () => {
-        await awake(fh.datasync());
+        await fh.datasync();
         unsynced = false;
       }),
     // One write on the O_DSYNC descriptor: one trip to the thread pool instead of two. After
@@ -173,9 +165,9 @@ function openAppendHandle(fh: FileHandle, dsync: FileHandle, size: number): Appe
         if (reserving !== null && end + data.byteLength > reservingFrom) await reserving;
         if (unsynced) {
           await writeAllAt(fh, data, end);
-          await awake(fh.datasync());
+          await fh.datasync();
         } else {
-          await awake(writeAllAt(dsync, data, end));
+          await writeAllAt(dsync, data, end);
         }
         end += data.byteLength;
         unsynced = false;
