@@ -38,6 +38,7 @@ const steps = [
     { name: `client ${t} (deno)`, cmd: deno, args: ["run", "-A", `test/client/${t}.test.ts`] },
   ]),
   { name: "client cluster (node)", cmd: "node", args: ["dist/test/client/cluster.test.js"] },
+  ...findTests(join(root, "dist/test/cli"), /\.test\.js$/).map((f) => ({ name: f.slice(root.length), cmd: "node", args: [f] })),
   ...findTests(join(root, "dist/test/cluster"), /\.test\.js$/).map((f) => ({ name: f.slice(root.length), cmd: "node", args: [f] })),
   ...findTests(join(root, "dist/test/sim"), /\.test\.js$/).map((f) => ({ name: f.slice(root.length), cmd: "node", args: [f] })),
   ...findTests(join(root, "dist/test/fault"), /\.test\.js$/).map((f) => ({ name: f.slice(root.length), cmd: "node", args: [f] })),
