@@ -2,6 +2,9 @@
 import { readFileSync } from "node:fs";
 import { runMain } from "../shared/main-support.ts";
 import { createNodeRuntime } from "./runtime.ts";
+import { tuneV8 } from "./v8-tuning.ts";
+
+tuneV8();
 
 const code = await runMain({
   argv: process.argv.slice(2),
