@@ -139,7 +139,10 @@ export class Member implements MemberApi {
     this.removed = readRemoved(this.store);
     this.startTime = rt.now();
     this.leaderSince = this.startTime;
-    this.waiters = new Waiters(this.memberId);
+    // Request IDs must differ between runs of this member too: entries an earlier run proposed
+    // may still be applied after a restart, and must not settle this run's requests (found by
+    // the simulation, seed 21237). As etcd's ID generator, the start time tells runs apart.
+    this.waiters = new Waiters(`${this.memberId}.${this.startTime.toString(36)}`);
     this.deadlines = new Deadlines(rt);
     this.leaderStatsTracker = new LeaderStats(() => rt.monotonic());
     this.done = new Promise<void>((resolve, reject) => {

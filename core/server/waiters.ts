@@ -1,6 +1,7 @@
 // Requests waiting for their log entry to be applied, keyed by request ID. IDs are unique
-// across the cluster (the proposing member's ID, then a counter), because every member
-// applies every entry and only the proposer has a waiter for it.
+// across the cluster and across restarts (a prefix naming the proposing member and this run
+// of it, then a counter), because every member applies every entry, only the proposer has a
+// waiter for it, and entries proposed before a restart may be applied after it.
 
 export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
