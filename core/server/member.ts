@@ -678,12 +678,15 @@ export class Member implements MemberApi {
       await this.wal.save(rd.hardState ?? null, rd.entries);
       return messages;
     }
-    // Nothing to make durable: the messages depend on nothing this Ready writes. If the commit
+    // Nothing to make durable: the messages depend on nothing this Ready writes, and go now,
+    // before its committed entries are applied and answered, so that followers learn a new
+    // commit index as early as possible (their watchers see the write sooner). If the commit
     // index moved, it is recorded without a sync (etcd's choice), so that a restart knows how
     // far the log was committed (force-new-cluster and replay rely on it); nothing waits for
     // that write (the WAL keeps it in order before later ones, and a failure stops the member).
+    this.send(messages);
     if (rd.hardState) this.wal.save(rd.hardState, [], { sync: false }).catch((e) => this.fail(e as Error));
-    return messages;
+    return [];
   }
 
   /** A Ready is durable: record its hard state and entries, send the rest of its messages. */
