@@ -142,11 +142,15 @@ function openAppendHandle(fh: FileHandle, dsync: FileHandle, size: number): Appe
     }
   };
   reserve();
+  /** Before an append: the handle must be open, and the zeros being written must not be overtaken. */
+  const readyFor = async (data: Uint8Array): Promise<void> => {
+    if (closed) throw Object.assign(new Error("file handle closed"), { code: "EBADF" });
+    if (reserving !== null && end + data.byteLength > reservingFrom) await reserving;
+  };
   return {
     append: (data) =>
       queue(async () => {
-        if (closed) throw Object.assign(new Error("file handle closed"), { code: "EBADF" });
-        if (reserving !== null && end + data.byteLength > reservingFrom) await reserving;
+        await readyFor(data);
         await writeAllAt(fh, data, end);
         end += data.byteLength;
         unsynced = true;
@@ -161,8 +165,7 @@ function openAppendHandle(fh: FileHandle, dsync: FileHandle, size: number): Appe
     // unsynced appends, a plain write and a full sync instead, which covers them too.
     appendSync: (data) =>
       queue(async () => {
-        if (closed) throw Object.assign(new Error("file handle closed"), { code: "EBADF" });
-        if (reserving !== null && end + data.byteLength > reservingFrom) await reserving;
+        await readyFor(data);
         if (unsynced) {
           await writeAllAt(fh, data, end);
           await fh.datasync();

@@ -239,8 +239,11 @@ function one(s: V2State | null): V2State[] {
   return s === null ? [] : [s];
 }
 
-/** After an update/cas: the new node keeps the createdIndex. */
-function updated(s: V2State, o: V2Step, why: Why): V2State | null {
+/**
+ * What an update, CAS or delete of an existing node needs: its compare conditions hold, its
+ * createdIndex is the one the answer showed, and the index it was given.
+ */
+function onExisting(s: V2State, o: V2Step, why: Why): { s1: V2State; m: number } | null {
   let s1 = checkPrev(s, o, why);
   if (s1 === null) return null;
   if (o.node !== undefined) {
@@ -248,20 +251,20 @@ function updated(s: V2State, o: V2Step, why: Why): V2State | null {
     if (s1 === null) return null;
   }
   const m = newIndex(s1, o, why);
-  if (m === null) return null;
-  return written(s1, o, m, m === -1 && s1.ci === -2 ? -1 : s1.ci);
+  return m === null ? null : { s1, m };
+}
+
+/** After an update/cas: the new node keeps the createdIndex. */
+function updated(s: V2State, o: V2Step, why: Why): V2State | null {
+  const r = onExisting(s, o, why);
+  if (r === null) return null;
+  return written(r.s1, o, r.m, r.m === -1 && r.s1.ci === -2 ? -1 : r.s1.ci);
 }
 
 function deleted(s: V2State, o: V2Step, why: Why): V2State | null {
-  let s1 = checkPrev(s, o, why);
-  if (s1 === null) return null;
-  if (o.node !== undefined) {
-    s1 = pinCi(s1, o.node.createdIndex, o, why);
-    if (s1 === null) return null;
-  }
-  const m = newIndex(s1, o, why);
-  if (m === null) return null;
-  return absent(m === -1 ? s1.last : m);
+  const r = onExisting(s, o, why);
+  if (r === null) return null;
+  return absent(r.m === -1 ? r.s1.last : r.m);
 }
 
 function stepV2(s: V2State, o: V2Step, why: Why): V2State[] {

@@ -11,21 +11,13 @@ import * as assert from "uvu/assert";
 import {
   EtcdClient, EtcdConnectionError, EtcdError, EtcdIndeterminateError, EtcdTimeoutError, type EtcdResponse, type ResyncEvent,
 } from "../../client/index.ts";
-import { type InProcessMember, abortable, startInProcess } from "./in-process.ts";
+import { type InProcessMember, abortable, sleep, startInProcess, withTimeout } from "./in-process.ts";
 
 const E = "http://member.test:2379";
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 let m: InProcessMember;
 let c: EtcdClient;
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
-}
 
 const s = suite("client");
 const test = (name: string, fn: () => Promise<void> | void, ms = 15_000): void =>

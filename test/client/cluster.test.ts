@@ -13,6 +13,7 @@ import {
 } from "../../client/index.ts";
 import { Cluster, parseClusterTargets } from "../support/cluster.ts";
 import { sleep } from "../support/processes.ts";
+import { withTimeout } from "./in-process.ts";
 
 let cluster: Cluster;
 let endpoints: string[];
@@ -39,14 +40,6 @@ function killableFetch(): { fetch: typeof fetch; kill(): void } {
     }
   }) as typeof fetch;
   return { fetch: f, kill() { dead = true; for (const c of open) c.abort(new TypeError("process died")); } };
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
 }
 
 test.before(async () => {

@@ -115,3 +115,14 @@ export function abortable(res: Response, signal: AbortSignal | null | undefined)
   });
   return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
 }
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** p, or a rejection naming `what` once ms have passed. */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+}

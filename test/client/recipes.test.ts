@@ -11,19 +11,11 @@ import {
   Barrier, Election, EtcdClient, FairMutex, FencedResource, Mutex, Queue, ServiceRegistry, StaleTokenError,
   monitorHeartbeats, startHeartbeat, watchConfig, type ConfigChange, type HeartbeatEvent,
 } from "../../client/index.ts";
-import { type InProcessMember, startInProcess } from "./in-process.ts";
+import { type InProcessMember, sleep, startInProcess, withTimeout } from "./in-process.ts";
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 let m: InProcessMember;
 let c: EtcdClient;
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
-}
 async function until(what: string, fn: () => boolean, ms = 5000): Promise<void> {
   const t0 = Date.now();
   while (!fn()) {

@@ -6,6 +6,7 @@
 //   CLUSTER_TARGETS=node,bun,deno   one member per runtime (default)
 //   CLUSTER_TARGETS=etcd            three real etcd members (proves the tests)
 //   CLUSTER_TARGETS=node            three Node members
+import { createHash } from "node:crypto";
 import { req } from "../support/http.ts";
 import type { Res } from "../support/http.ts";
 import { Cluster, parseClusterTargets } from "../support/cluster.ts";
@@ -101,4 +102,18 @@ export async function etcdIndexOf(m: Member, timeoutMs = 3000): Promise<number> 
 
 export function elapsedSince(t0: number): string {
   return `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+}
+
+/** etcd's member ID: SHA-1 over the sorted peer URLs concatenated, then the token. */
+export function expectedMemberId(peerURLs: string[], token: string): string {
+  const d = createHash("sha1").update([...peerURLs].sort().join("") + token).digest();
+  return d.readBigUInt64BE(0).toString(16);
+}
+
+/** etcd's cluster ID: SHA-1 over the sorted member IDs, each 8 bytes big-endian. */
+export function expectedClusterId(ids: string[]): string {
+  const sorted = ids.map((id) => BigInt("0x" + id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const buf = Buffer.alloc(8 * sorted.length);
+  sorted.forEach((id, i) => buf.writeBigUInt64BE(id, 8 * i));
+  return createHash("sha1").update(buf).digest().readBigUInt64BE(0).toString(16);
 }

@@ -21,7 +21,6 @@
 //   with status 1; with proxy it starts a v2 proxy (it writes <data-dir>/proxy/cluster) that
 //   forwards to the members it found. Neither writes a WAL (etcd does leave an empty
 //   member/snap/db behind: it creates it before running discovery).
-import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -31,24 +30,10 @@ import { Cluster, eventually, putAnywhere, tryPut } from "../support/cluster.ts"
 import type { ClusterMember } from "../support/cluster.ts";
 import { memberFlags } from "../support/processes.ts";
 import type { TargetName } from "../support/processes.ts";
-import { START_MS, TARGETS, TARGETS_LABEL, checkTargets, quorumGet } from "./common.ts";
+import { START_MS, TARGETS, TARGETS_LABEL, checkTargets, expectedClusterId, expectedMemberId, quorumGet } from "./common.ts";
 
 const at = (i: number): TargetName => TARGETS[i % TARGETS.length]!;
 console.log(`cluster discovery on ${TARGETS_LABEL} (service on ${at(0)}, exit member on ${at(1)}, proxy on ${at(2)})`);
-
-/** etcd's member ID: SHA-1 over the sorted peer URLs concatenated, then the token. */
-function expectedMemberId(peerURLs: string[], token: string): string {
-  const d = createHash("sha1").update([...peerURLs].sort().join("") + token).digest();
-  return d.readBigUInt64BE(0).toString(16);
-}
-
-/** etcd's cluster ID: SHA-1 over the sorted member IDs, each 8 bytes big-endian. */
-function expectedClusterId(ids: string[]): string {
-  const sorted = ids.map((id) => BigInt("0x" + id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const buf = Buffer.alloc(8 * sorted.length);
-  sorted.forEach((id, i) => buf.writeBigUInt64BE(id, 8 * i));
-  return createHash("sha1").update(buf).digest().readBigUInt64BE(0).toString(16);
-}
 
 function discoveryFlags(url: string, extra: string[] = []) {
   return (p: { name: string; dataDir: string; clientURL: string; peerURL: string }): string[] => [

@@ -17,7 +17,6 @@
 // the http lookup *failed* and returns the ssl lookup's error ("error querying DNS SRV records
 // for _etcd-server-ssl ...", etcd-io/etcd#11321, spec cluster-ops.md §3.4); we do what 3.5 does.
 // SRV_KEEP_LOGS=1 prints the members' logs even when every check passes.
-import { createHash } from "node:crypto";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -32,23 +31,11 @@ import { createNodeRuntime } from "../../runtimes/node/runtime.ts";
 import { req } from "../support/http.ts";
 import { eventually } from "../support/cluster.ts";
 import { freePorts, tempDir } from "../support/processes.ts";
-import { TARGETS_LABEL } from "./common.ts";
+import { TARGETS_LABEL, expectedClusterId, expectedMemberId } from "./common.ts";
 
 const DOMAIN = "example.test";
 const TOKEN = "srv-test-token";
 console.log(`cluster DNS SRV bootstrap: in-process Node members (CLUSTER_TARGETS=${TARGETS_LABEL} does not apply)`);
-
-function expectedMemberId(peerURLs: string[], token: string): string {
-  const d = createHash("sha1").update([...peerURLs].sort().join("") + token).digest();
-  return d.readBigUInt64BE(0).toString(16);
-}
-
-function expectedClusterId(ids: string[]): string {
-  const sorted = ids.map((id) => BigInt("0x" + id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const buf = Buffer.alloc(8 * sorted.length);
-  sorted.forEach((id, i) => buf.writeBigUInt64BE(id, 8 * i));
-  return createHash("sha1").update(buf).digest().readBigUInt64BE(0).toString(16);
-}
 
 function notFound(name: string): Error {
   return Object.assign(new Error(`querySrv ENOTFOUND ${name}`), { code: "ENOTFOUND", hostname: name });
