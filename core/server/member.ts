@@ -459,32 +459,33 @@ export class Member implements MemberApi {
       this.batch.push(p);
       return;
     }
-    try {
-      if (p.conf) this.raft.proposeConfChange(p.conf);
-      else this.raft.propose(p.data!);
-    } catch (e) {
-      if (!(e instanceof ProposalDroppedError)) throw e;
-      this.held.push(p);
-      return;
-    }
-    this.kick();
+    if (this.step([p])) this.kick();
   }
 
-  /** Steps the batched proposals as one Raft proposal (they wait as held ones if Raft drops it). */
+  /** Steps the proposals batched while the Ready loop was busy, as one Raft proposal. */
   private flushProposals(): void {
     if (this.batch.length === 0) return;
     const batch = this.batch;
     this.batch = [];
-    if (this.soft.lead === "") {
-      this.held.push(...batch);
-      return;
-    }
+    if (this.soft.lead === "") this.held.push(...batch);
+    else this.step(batch);
+  }
+
+  /**
+   * Hands proposals to Raft: a conf change alone, data ones as one proposal. If Raft drops
+   * them (a leader transfer), they wait as held ones. Returns whether Raft took them.
+   */
+  private step(ps: PendingProposal[]): boolean {
     try {
-      this.raft.proposeMany(batch.map((p) => p.data!));
+      const conf = ps[0]!.conf;
+      if (conf) this.raft.proposeConfChange(conf);
+      else this.raft.proposeMany(ps.map((p) => p.data!));
     } catch (e) {
       if (!(e instanceof ProposalDroppedError)) throw e;
-      this.held.push(...batch);
+      this.held.push(...ps);
+      return false;
     }
+    return true;
   }
 
   /** Retries held proposals whose requests are still waiting. */
@@ -622,18 +623,8 @@ export class Member implements MemberApi {
         if (!this.raft.hasReady()) break;
         rd = this.raft.ready();
       }
-      const simple = isSimple(rd);
       persisting ??= this.persist(rd);
-      // Committed entries already durable here need not wait for this Ready's write.
-      let applied = 0;
-      if (simple) {
-        // Durable here: what the storage holds, short of what this Ready overwrites (a new
-        // leader replacing an uncommitted tail).
-        const durable = rd.entries.length > 0 ? Math.min(this.raftStorage.lastIndex(), rd.entries[0]!.index - 1) : this.raftStorage.lastIndex();
-        const ces = rd.committedEntries;
-        while (applied < ces.length && ces[applied]!.index <= durable) this.applyEntry(ces[applied++]!);
-        if (applied > 0) this.reads.onApplied();
-      }
+      const applied = isSimple(rd) ? this.applyDurable(rd) : 0;
       const messages = await persisting;
       persisting = null;
       const done: Ready = rd;
@@ -698,6 +689,22 @@ export class Member implements MemberApi {
     }
     if (rd.entries.length > 0) this.raftStorage.append(rd.entries);
     this.send(messages);
+  }
+
+  /**
+   * Applies the committed entries of a Ready that are already durable here (written by an
+   * earlier Ready), while its own write is in progress. Returns how many it applied.
+   */
+  private applyDurable(rd: Ready): number {
+    // Durable: what the storage holds, short of what this Ready overwrites (a new leader
+    // replacing an uncommitted tail).
+    const held = this.raftStorage.lastIndex();
+    const durable = rd.entries.length > 0 ? Math.min(held, rd.entries[0]!.index - 1) : held;
+    const ces = rd.committedEntries;
+    let n = 0;
+    while (n < ces.length && ces[n]!.index <= durable) this.applyEntry(ces[n++]!);
+    if (n > 0) this.reads.onApplied();
+    return n;
   }
 
   /** Applies a durable Ready's committed entries (from `from` on), then releases the reads it allows. */
